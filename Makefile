@@ -1,0 +1,45 @@
+# Entry points. `make lab` runs the main job on a local lab of containers;
+# `make test` runs every test (CI calls exactly that).
+SHELL := /bin/bash
+VENV ?= .venv
+PYTEST := $(VENV)/bin/python -m pytest
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Podman settings for this host (runc, ulimits) kept in the repo, not in /etc.
+export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
+
+.PHONY: deps test lint unit integration molecule images lab lab-down bench clean
+
+deps:
+	@bash scripts/bootstrap.sh
+
+## Every test: lint, unit, integration (real clusters), Molecule scenarios (real hosts).
+test: deps images
+	$(PYTEST) tests
+
+lint: deps
+	$(PYTEST) tests/lint
+
+unit: deps
+	$(PYTEST) tests/unit
+
+integration: deps
+	$(PYTEST) tests/integration
+
+molecule: deps images
+	$(PYTEST) tests/molecule
+
+images: deps
+	@bash scripts/build-images.sh
+
+lab: deps images
+	@bash scripts/lab.sh up
+
+lab-down:
+	@bash scripts/lab.sh down
+
+bench: deps
+	$(VENV)/bin/python bench/run.py
+
+clean: lab-down
+	rm -rf .cache tests/output
