@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns postgresql uidmap iproute2)
+HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns iptables postgresql uidmap iproute2)
 
 missing=()
 for pkg in "${HOST_PACKAGES[@]}"; do

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs inside the image build (see Containerfile): apt sources, systemd + Ansible's needs,
+# PostgreSQL packages pre-downloaded so the roles install them fast and offline.
+set -eu
+
+{
+  printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\n' \
+    "$MIRROR" "$SUITE" "$SUITE"
+  printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+  if [ -n "$SECURITY_MIRROR" ]; then
+    printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\n' \
+      "$SECURITY_MIRROR" "$SUITE"
+    printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+  fi
+} >/etc/apt/sources.list.d/debian.sources
+rm -f /etc/apt/sources.list
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  systemd systemd-sysv dbus python3 python3-apt sudo iproute2 iputils-ping procps \
+  ca-certificates locales >/dev/null
+# What the roles install (with recommends, the apt module's default): fetch only.
+apt-get install -y -qq --download-only \
+  postgresql postgresql-client python3-psycopg2 acl >/dev/null
+
+# A UTF-8 locale so initdb creates UTF8 databases.
+sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+locale-gen >/dev/null
+printf 'LANG=en_US.UTF-8\n' >/etc/default/locale
+
+# Units that only slow a container's boot or fail in it.
+systemctl mask getty.target console-getty.service systemd-logind.service \
+  systemd-udevd.service systemd-udev-trigger.service systemd-modules-load.service \
+  sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
+  systemd-remount-fs.service apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
+
+# Keep the package lists (offline installs work) but date them in 1970, so a role's
+# `apt: update_cache: true, cache_valid_time: N` still refreshes them.
+rm -f /var/lib/apt/periodic/update-success-stamp
+touch -d @0 /var/lib/apt/lists
