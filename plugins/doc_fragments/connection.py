@@ -5,7 +5,6 @@
 from __future__ import absolute_import, division, print_function
 
 
-
 class ModuleDocFragment(object):
     # Connection options shared by every module (plugins/module_utils/connection.py).
     DOCUMENTATION = r"""

@@ -69,7 +69,7 @@ def run_module(name: str, args: dict, check: bool = False, verbosity: int = 0) -
     if verbosity:
         cmd.append("-" + "v" * verbosity)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), cwd=REPO,
-                          timeout=600)
+                          timeout=600, check=False)
     try:
         data = json.loads(proc.stdout)
         result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
