@@ -1,0 +1,219 @@
+"""pg_replication_status on a real primary and its real streaming standby, through ansible."""
+
+from __future__ import annotations
+
+import time
+
+from .pgcluster import SUPERUSER_PASSWORD, free_port
+
+MODULE = "pg_replication_status"
+
+
+def _standby1(result):
+    rows = [s for s in result["standbys"] if s["application_name"] == "standby1"]
+    assert len(rows) == 1, result["standbys"]
+    return rows[0]
+
+
+def _wait_replayed(lab):
+    """Let the standby replay everything the primary wrote so far (test premise only)."""
+    target = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
+    for _ in range(300):
+        if lab.standby.scalar("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)):
+            return
+        time.sleep(0.1)
+    raise AssertionError("standby did not replay up to %s" % target)
+
+
+def test_primary_status_shows_standby_streaming(module, lab):
+    result = module(MODULE, {})
+    assert not result.failed, result.msg
+    assert result.changed is False
+    assert result["role"] == "primary" and result["in_recovery"] is False
+    assert result["server_major"] == result["server_version_num"] // 10000 >= 13
+    assert result["server_version"].startswith(str(result["server_major"]))
+    assert isinstance(result["timeline"], int) and result["timeline"] >= 1
+    assert "/" in result["current_lsn"]
+    assert result["polls"] == 1
+
+    standby = _standby1(result)
+    assert standby["state"] == "streaming"
+    assert standby["sync_state"] == "async"
+    assert standby["client_addr"] == "127.0.0.1"
+    for kind in ("sent", "write", "flush", "replay"):
+        assert isinstance(standby[kind + "_lag_bytes"], int), standby
+        assert standby[kind + "_lag_bytes"] >= 0
+        assert "/" in standby[kind + "_lsn"]
+    for kind in ("write", "flush", "replay"):
+        assert standby[kind + "_lag"] is None or isinstance(standby[kind + "_lag"], float)
+    assert standby["backend_start"] and standby["reply_time"]
+
+    slots = {s["slot_name"]: s for s in result["slots"]}
+    slot = slots["standby1"]
+    assert slot["slot_type"] == "physical"
+    assert slot["active"] is True and isinstance(slot["active_pid"], int)
+    assert slot["wal_status"] == "reserved"
+    assert isinstance(slot["retained_bytes"], int) and slot["retained_bytes"] >= 0
+
+
+def test_standby_status_shows_wal_receiver_streaming(module, lab):
+    # A fresh receiver shows NULL written/latest_end positions until WAL arrives: send some.
+    lab.primary.sql("CREATE TABLE IF NOT EXISTS status_receiver(i int)")
+    lab.primary.sql("INSERT INTO status_receiver VALUES (1)")
+    _wait_replayed(lab)
+    result = module(MODULE, {}, node=lab.standby)
+    assert not result.failed, result.msg
+    assert result.changed is False
+    assert result["role"] == "standby" and result["in_recovery"] is True
+    assert isinstance(result["timeline"], int) and result["timeline"] >= 1
+    receiver = result["wal_receiver"]
+    assert receiver["status"] == "streaming"
+    assert receiver["slot_name"] == "standby1"
+    assert receiver["sender_host"] == "127.0.0.1"
+    assert receiver["sender_port"] == lab.primary.port
+    for key in ("written_lsn", "flushed_lsn", "latest_end_lsn"):
+        assert "/" in receiver[key]
+    assert receiver["last_msg_send_time"] and receiver["last_msg_receipt_time"]
+    # PostgreSQL hides the password that pg_basebackup -R wrote; the module never adds it.
+    assert SUPERUSER_PASSWORD not in result.stdout
+    assert "password=********" in receiver["conninfo"]
+    assert isinstance(result["replay_lag_bytes"], int) and result["replay_lag_bytes"] >= 0
+    assert result["replay_paused"] is False
+    assert result["replay_pause_state"] == "not paused"
+    assert "/" in result["receive_lsn"] and "/" in result["replay_lsn"]
+    assert "standbys" not in result.result
+
+
+def test_check_mode_reads_the_same_and_changes_nothing(module, lab):
+    result = module(MODULE, {}, check=True)
+    assert not result.failed, result.msg
+    assert result.changed is False
+    assert _standby1(result)["state"] == "streaming"
+    standby = module(MODULE, {"wait_for_streaming": True, "timeout": 10}, check=True,
+                     node=lab.standby)
+    assert not standby.failed, standby.msg
+    assert standby.changed is False and standby["wal_receiver"]["status"] == "streaming"
+
+
+def test_wait_for_count_of_standbys(module):
+    result = module(MODULE, {"wait_for_standbys": 1, "timeout": 30, "poll_interval": 0.2})
+    assert not result.failed, result.msg
+    assert result.changed is False
+    assert _standby1(result)["state"] == "streaming"
+
+
+def test_wait_for_named_standby(module):
+    result = module(MODULE, {"wait_for_standbys": ["standby1"], "timeout": 30})
+    assert not result.failed, result.msg
+    assert _standby1(result)["state"] == "streaming"
+
+
+def test_wait_for_missing_standby_times_out_with_last_status(module):
+    result = module(MODULE, {"wait_for_standbys": ["nope"], "timeout": 2,
+                             "poll_interval": 0.5})
+    assert result.failed
+    assert "timed out after 2s" in result.msg
+    assert "standby 'nope' streaming (not connected)" in result.msg
+    # The message and the result both carry the last status read.
+    assert "standby1 (streaming" in result.msg
+    assert _standby1(result)["state"] == "streaming"
+    assert result["polls"] >= 2
+    assert result.changed is False
+
+
+def test_wait_for_more_standbys_than_exist_times_out(module):
+    result = module(MODULE, {"wait_for_standbys": 2, "timeout": 0})
+    assert result.failed
+    assert "at least 2 streaming standby(s) (found 1)" in result.msg
+    assert result["polls"] == 1
+
+
+def test_max_lag_bytes_after_a_write(module, lab):
+    lab.primary.sql("CREATE TABLE IF NOT EXISTS status_lag(i int)")
+    lab.primary.sql("INSERT INTO status_lag SELECT generate_series(1, 5000)")
+    _wait_replayed(lab)
+    result = module(MODULE, {"wait_for_standbys": ["standby1"], "max_lag_bytes": 1048576,
+                             "timeout": 60, "poll_interval": 0.2})
+    assert not result.failed, result.msg
+    assert _standby1(result)["replay_lag_bytes"] <= 1048576
+    on_standby = module(MODULE, {"wait_for_streaming": True, "max_lag_bytes": 1048576,
+                                 "timeout": 60, "poll_interval": 0.2}, node=lab.standby)
+    assert not on_standby.failed, on_standby.msg
+    assert on_standby["replay_lag_bytes"] <= 1048576
+
+
+def _wait_received(lab, target):
+    for _ in range(300):
+        if lab.standby.scalar("SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", (target,)):
+            return
+        time.sleep(0.1)
+    raise AssertionError("standby did not receive up to %s" % target)
+
+
+def test_paused_replay_is_reported_and_fails_max_lag(module, lab):
+    lab.standby.sql("SELECT pg_wal_replay_pause()")
+    try:
+        lab.primary.sql("CREATE TABLE IF NOT EXISTS status_paused(i int)")
+        lab.primary.sql("INSERT INTO status_paused SELECT generate_series(1, 1000)")
+        _wait_received(lab, lab.primary.scalar("SELECT pg_current_wal_lsn()::text"))
+
+        standby = module(MODULE, {"max_lag_bytes": 0, "timeout": 0}, node=lab.standby)
+        assert standby.failed
+        assert standby["replay_paused"] is True
+        assert standby["replay_pause_state"] in ("pause requested", "paused")
+        assert standby["replay_lag_bytes"] > 0
+        assert "received-to-replayed replay lag <= 0 bytes (is %d)" % (
+            standby["replay_lag_bytes"]) in standby.msg
+
+        primary = module(MODULE, {"wait_for_standbys": ["standby1"], "max_lag_bytes": 0,
+                                  "timeout": 1, "poll_interval": 0.3})
+        assert primary.failed
+        lag = _standby1(primary)["replay_lag_bytes"]
+        assert lag > 0
+        assert "standby 'standby1' replay lag <= 0 bytes (is %d)" % lag in primary.msg
+    finally:
+        lab.standby.sql("SELECT pg_wal_replay_resume()")
+    _wait_replayed(lab)
+
+
+def test_wait_for_standbys_on_a_standby_is_refused(module, lab):
+    result = module(MODULE, {"wait_for_standbys": 1, "timeout": 30}, node=lab.standby)
+    assert result.failed
+    assert "wait_for_standbys applies to a primary" in result.msg
+    assert "wait_for_streaming" in result.msg
+    assert result["role"] == "standby" and result["polls"] == 1
+
+
+def test_wait_for_streaming_on_a_primary_is_refused(module):
+    result = module(MODULE, {"wait_for_streaming": True, "timeout": 30})
+    assert result.failed
+    assert "wait_for_streaming applies to a standby" in result.msg
+
+
+def test_conflicting_wait_options_fail_before_connecting(module, lab):
+    args = dict(lab.primary.conn_args, port=free_port(),
+                wait_for_standbys=1, wait_for_streaming=True)
+    result = module(MODULE, args)
+    assert result.failed
+    assert "use one of them, not both" in result.msg
+
+
+def test_bad_wait_for_standbys_fails_before_connecting(module, lab):
+    result = module(MODULE, {"wait_for_standbys": -1, "port": free_port()})
+    assert result.failed and "must not be negative" in result.msg
+    result = module(MODULE, {"wait_for_standbys": ["x" * 64], "port": free_port()})
+    assert result.failed and "longer than 63 bytes" in result.msg
+
+
+def test_wrong_password_is_a_clear_error(module):
+    result = module(MODULE, {"login_password": "wrong-password"})
+    assert result.failed
+    assert result.msg.startswith("authentication failed for postgres@127.0.0.1:")
+    assert "wrong-password" not in result.msg
+
+
+def test_unreachable_port_is_a_clear_error(module):
+    port = free_port()
+    result = module(MODULE, {"port": port, "connect_timeout": 5})
+    assert result.failed
+    assert result.msg.startswith("cannot connect to PostgreSQL at postgres@127.0.0.1:%d/" % port)
