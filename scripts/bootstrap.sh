@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns iptables postgresql uidmap iproute2)
+# (without the shellcheck package, ansible-test sanity skips its shellcheck test.)
+HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns iptables postgresql uidmap iproute2 shellcheck)
 
 missing=()
 for pkg in "${HOST_PACKAGES[@]}"; do
