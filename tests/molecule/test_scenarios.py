@@ -1,0 +1,127 @@
+"""Molecule scenarios on real systemd containers, run as pytest tests.
+
+Each test runs `molecule test -s <scenario>` with one distribution's image, saves the whole
+output under tests/output/, and asserts what Molecule alone would not: the second converge
+changed nothing, and the replication password never shows up in the output. Phase timings
+(taken from the time each phase starts in the output) are printed and saved beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+OUTPUT = REPO / "tests" / "output"
+PHASE = re.compile(r"➜ (?P<phase>[\w-]+): Executing")
+RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=\d+\s+changed=(?P<changed>\d+)", re.MULTILINE)
+
+pytestmark = pytest.mark.molecule
+
+SCENARIOS = [
+    pytest.param("default", "bookworm", id="default-debian12-pg15"),
+    pytest.param("default", "trixie", id="default-debian13-pg17"),
+]
+
+
+def molecule_env(distro: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        CONTAINERS_CONF=str(REPO / "molecule" / "containers.conf"),
+        MOLECULE_DISTRO=distro,
+        NO_COLOR="1",
+        PY_COLORS="0",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+    )
+    return env
+
+
+def require_podman(env: dict[str, str]) -> None:
+    """Fail (never skip) when the container engine cannot run the scenario."""
+    podman = shutil.which("podman", path=env["PATH"])
+    assert podman, "podman is not installed: run `make deps`"
+    probe = subprocess.run([podman, "info"], env=env, capture_output=True, text=True,
+                           check=False)
+    assert probe.returncode == 0, "podman is unusable:\n" + probe.stderr
+
+
+def secrets_of(scenario: str) -> list[str]:
+    """Every *password* value in the scenario's inventory variables."""
+    config = yaml.safe_load((REPO / "molecule" / scenario / "molecule.yml").read_text())
+    groups = config.get("provisioner", {}).get("inventory", {}).get("group_vars", {})
+    found = [str(value) for variables in groups.values() for key, value in variables.items()
+             if "password" in key]
+    assert found, "scenario %s defines no password to watch for" % scenario
+    return found
+
+
+def leak_forms(secret: str) -> set[str]:
+    """The secret as printed raw, backslash-escaped (JSON/YAML) or .pgpass-escaped."""
+    escaped = secret.replace("\\", "\\\\")
+    return {secret, escaped, escaped.replace(":", "\\:")}
+
+
+def run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, str, list]:
+    """Run cmd, tee its output to log, note when each Molecule phase starts."""
+    phases: list[tuple[str, float]] = []
+    lines: list[str] = []
+    start = time.monotonic()
+    with log.open("w") as sink, subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sink.write(line)
+            lines.append(line)
+            match = PHASE.search(line)
+            if match:
+                phases.append((match["phase"], time.monotonic() - start))
+    phases.append(("end", time.monotonic() - start))
+    return proc.returncode, "".join(lines), phases
+
+
+def durations(phases: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    return [(name, later - at) for (name, at), (_, later) in zip(phases, phases[1:])]
+
+
+def idempotence_recaps(output: str) -> str:
+    """The play recaps of the idempotence phase (between it and the next phase)."""
+    start = output.find("➜ idempotence: Executing")
+    assert start >= 0, "the idempotence phase did not run"
+    match = PHASE.search(output, start + 1)
+    return output[start:match.start() if match else len(output)]
+
+
+@pytest.mark.parametrize(("scenario", "distro"), SCENARIOS)
+def test_molecule_scenario(scenario: str, distro: str) -> None:
+    env = molecule_env(distro)
+    require_podman(env)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    log = OUTPUT / ("molecule-%s-%s.log" % (scenario, distro))
+
+    rc, output, phases = run_timed([str(BIN / "molecule"), "test", "-s", scenario], env, log)
+
+    timing = "\n".join("%-12s %6.1f s" % item for item in durations(phases))
+    (OUTPUT / ("molecule-%s-%s.timings" % (scenario, distro))).write_text(timing + "\n")
+    print("\nmolecule %s (%s) phases:\n%s" % (scenario, distro, timing))
+
+    assert rc == 0, "molecule test failed (rc=%d), see %s\n%s" % (rc, log, output[-6000:])
+    recaps = RECAP.findall(idempotence_recaps(output))
+    assert recaps, "no play recap in the idempotence phase, see %s" % log
+    changed = {host: int(count) for host, count in recaps if int(count)}
+    assert not changed, "second converge changed something: %s" % changed
+    for secret in secrets_of(scenario):
+        for form in leak_forms(secret):
+            assert form not in output, "a replication password appears in %s" % log
