@@ -112,8 +112,9 @@ class Node:
 class Lab:
     """A primary plus one streaming standby (slot ``standby1``) under one temp dir."""
 
-    def __init__(self, base: Path | None = None):
+    def __init__(self, base: Path | None = None, extra_conf: str = ""):
         self.bindir = find_bindir()
+        self.extra_conf = extra_conf
         self.base = Path(base or tempfile.mkdtemp(prefix="pgrepl-it-"))
         self.base.chmod(0o755)
         self.sockdir = self.base / "sock"
@@ -138,7 +139,7 @@ class Lab:
             # the test clusters light.
             conf.write("wal_level = logical\nmax_wal_senders = 10\n"
                        "max_replication_slots = 10\nfsync = off\nshared_buffers = 16MB\n"
-                       "max_wal_size = 64MB\n")
+                       "max_wal_size = 64MB\n" + self.extra_conf)
 
     def _clone_standby(self) -> None:
         self.primary.sql("SELECT pg_create_physical_replication_slot('standby1', true)")
