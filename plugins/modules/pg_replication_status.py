@@ -22,7 +22,7 @@ description:
     and fails after O(timeout) seconds with the last status read.
   - Handles the catalog differences of PostgreSQL 13 to 17.
 author:
-  - pgrepl.streaming maintainers
+  - pgrepl.streaming maintainers (@pgrepl)
 options:
   wait_for_standbys:
     description:
@@ -409,6 +409,7 @@ from ansible_collections.pgrepl.streaming.plugins.module_utils import (  # noqa:
     status_wait,
 )
 
+
 def argument_spec():
     spec = connection.connection_argument_spec()
     spec.update(
@@ -454,6 +455,7 @@ def main():
     finally:
         conn.close()
     module.exit_json(changed=False, polls=polls, **status)
+
 
 if __name__ == "__main__":
     main()

@@ -15,14 +15,27 @@ def _standby1(result):
     return rows[0]
 
 
-def _wait_replayed(lab):
-    """Let the standby replay everything the primary wrote so far (test premise only)."""
-    target = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
-    for _ in range(300):
-        if lab.standby.scalar("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)):
-            return
+def _wait_until(lab, query, args, what):
+    """Poll a boolean query on the standby (test premise only, not under test)."""
+    deadline = time.monotonic() + 30
+    while not lab.standby.scalar(query, args):
+        if time.monotonic() > deadline:
+            raise AssertionError("standby did not %s" % what)
         time.sleep(0.1)
-    raise AssertionError("standby did not replay up to %s" % target)
+
+
+def _wait_replayed(lab):
+    """Let the standby replay everything the primary wrote so far."""
+    target = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
+    _wait_until(lab, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,),
+                "replay up to %s" % target)
+
+
+def _wait_received(lab):
+    """Let the standby receive everything the primary wrote so far."""
+    target = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
+    _wait_until(lab, "SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", (target,),
+                "receive up to %s" % target)
 
 
 def test_primary_status_shows_standby_streaming(module, lab):
@@ -142,20 +155,12 @@ def test_max_lag_bytes_after_a_write(module, lab):
     assert on_standby["replay_lag_bytes"] <= 1048576
 
 
-def _wait_received(lab, target):
-    for _ in range(300):
-        if lab.standby.scalar("SELECT pg_last_wal_receive_lsn() >= %s::pg_lsn", (target,)):
-            return
-        time.sleep(0.1)
-    raise AssertionError("standby did not receive up to %s" % target)
-
-
 def test_paused_replay_is_reported_and_fails_max_lag(module, lab):
     lab.standby.sql("SELECT pg_wal_replay_pause()")
     try:
         lab.primary.sql("CREATE TABLE IF NOT EXISTS status_paused(i int)")
         lab.primary.sql("INSERT INTO status_paused SELECT generate_series(1, 1000)")
-        _wait_received(lab, lab.primary.scalar("SELECT pg_current_wal_lsn()::text"))
+        _wait_received(lab)
 
         standby = module(MODULE, {"max_lag_bytes": 0, "timeout": 0}, node=lab.standby)
         assert standby.failed

@@ -456,9 +456,11 @@ def test_wait_returns_once_met():
 
 def test_wait_takes_a_first_reading_when_none_given():
     clock = Clock()
-    _, polls = w.wait_for(w.WaitSpec(count=1), reader(primary_status(standby("a"))),
-                               clock=clock, sleep=clock.sleep)
+    spec = w.WaitSpec(count=1)
+    status, polls = w.wait_for(spec, reader(primary_status(standby("a"))), clock=clock,
+                               sleep=clock.sleep)
     assert polls == 1 and clock.sleeps == []
+    assert status["standbys"][0]["application_name"] == "a"
 
 
 def test_wait_times_out_with_reasons_and_last_status():
