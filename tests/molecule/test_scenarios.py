@@ -22,7 +22,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 OUTPUT = REPO / "tests" / "output"
-PHASE = re.compile(r"➜ (?P<phase>[\w-]+): Executing")
+# Molecule announces each phase as "[default > converge] Executing" (without colours) or
+# "default ➜ converge: Executing" (with them).
+PHASE = re.compile(r"(?:\[[\w-]+ > (?P<plain>[\w-]+)\]|➜ (?P<fancy>[\w-]+):) Executing")
 RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=\d+\s+changed=(?P<changed>\d+)", re.MULTILINE)
 
 pytestmark = pytest.mark.molecule
@@ -87,7 +89,7 @@ def run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, str,
             lines.append(line)
             match = PHASE.search(line)
             if match:
-                phases.append((match["phase"], time.monotonic() - start))
+                phases.append((match["plain"] or match["fancy"], time.monotonic() - start))
     phases.append(("end", time.monotonic() - start))
     return proc.returncode, "".join(lines), phases
 
@@ -98,10 +100,12 @@ def durations(phases: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def idempotence_recaps(output: str) -> str:
     """The play recaps of the idempotence phase (between it and the next phase)."""
-    start = output.find("➜ idempotence: Executing")
-    assert start >= 0, "the idempotence phase did not run"
-    match = PHASE.search(output, start + 1)
-    return output[start:match.start() if match else len(output)]
+    starts = list(PHASE.finditer(output))
+    for index, match in enumerate(starts):
+        if (match["plain"] or match["fancy"]) == "idempotence":
+            end = starts[index + 1].start() if index + 1 < len(starts) else len(output)
+            return output[match.end():end]
+    raise AssertionError("the idempotence phase did not run")
 
 
 @pytest.mark.parametrize(("scenario", "distro"), SCENARIOS)
