@@ -60,7 +60,7 @@ def run_module(module: str, args: dict) -> tuple[float, float, dict]:
 
 def measure(name: str, rounds: int, call) -> dict:
     walls, rss = [], []
-    for _ in range(rounds):
+    for _round in range(rounds):
         wall, mem, _result = call()
         walls.append(wall)
         rss.append(mem)

@@ -102,7 +102,7 @@ seealso:
     description: The columns behind RV(slot).
     link: https://www.postgresql.org/docs/current/view-pg-replication-slots.html
 author:
-  - pgrepl.streaming maintainers (@pgrepl)
+  - pgrepl.streaming maintainers (!UNKNOWN)
 attributes:
   check_mode:
     support: full

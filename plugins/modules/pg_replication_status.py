@@ -22,7 +22,7 @@ description:
     and fails after O(timeout) seconds with the last status read.
   - Handles the catalog differences of PostgreSQL 13 to 17.
 author:
-  - pgrepl.streaming maintainers (@pgrepl)
+  - pgrepl.streaming maintainers (!UNKNOWN)
 options:
   wait_for_standbys:
     description:
