@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Render docs/variables.md from the roles' meta/argument_specs.yml.
+
+The argument specs are what Ansible validates before any task runs, so documenting from them
+keeps the docs and the checks in step. tests/lint/test_docs.py fails when the committed page
+differs from this output; rerun `python scripts/render_variables_doc.py > docs/variables.md`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ROLES = ("postgresql", "primary", "standby")
+
+HEADER = """# Role variables
+
+Generated from `roles/*/meta/argument_specs.yml` by `scripts/render_variables_doc.py`; do not
+edit by hand. Ansible checks every variable below against its type before the role's first
+task runs, so a wrong type fails before anything on the host changes. Each role's
+`defaults/main.yml` repeats the defaults with longer comments.
+
+Variables are prefixed with the name of the role that owns them. The `postgresql_*` variables
+are shared: set them once (for example in `group_vars/all.yml`), every role reads them.
+"""
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    return str(value).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def default_of(spec: dict) -> str:
+    if spec.get("required"):
+        return "**required**"
+    if "default" not in spec:
+        return "(computed)"
+    default = spec["default"]
+    if default == "":
+        return '`""`'
+    return "`%s`" % (yaml.safe_dump(default, default_flow_style=True).strip()
+                     .removesuffix("...").strip())
+
+
+def render_role(role: str) -> list[str]:
+    specs = yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    main = specs["argument_specs"]["main"]
+    options = main.get("options", {})
+    owned = {k: v for k, v in options.items() if k.startswith(role + "_")}
+    shared = sorted(k for k in options if k not in owned)
+    lines = ["", "## Role `pgrepl.streaming.%s`" % role, "", cell(main.get("short_description")),
+             ""]
+    for paragraph in main.get("description", []):
+        lines += [cell(paragraph), ""]
+    lines += ["| variable | type | default | meaning |", "|---|---|---|---|"]
+    for name, spec in owned.items():
+        kind = spec.get("type", "str")
+        if spec.get("choices"):
+            shown = (str(c) if c != "" else '""' for c in spec["choices"])
+            kind += " (one of: %s)" % ", ".join(shown)
+        lines.append("| `%s` | %s | %s | %s |" % (name, kind, default_of(spec),
+                                                 cell(spec.get("description"))))
+    if shared:
+        lines += ["", "Also reads: " + ", ".join("`%s`" % s for s in shared) + "."]
+    return lines
+
+
+def render() -> str:
+    lines = HEADER.rstrip("\n").split("\n")
+    for role in ROLES:
+        lines += render_role(role)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
