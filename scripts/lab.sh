@@ -3,7 +3,11 @@
 # on their own podman network, converged with site.yml, then the status table.
 #   scripts/lab.sh up     create or reuse the containers, run site.yml and playbooks/status.yml
 #   scripts/lab.sh down   remove the containers, the network and the lab's inventory
+#   scripts/lab.sh containers   only create or reuse the containers (no playbook run)
 # LAB_DISTRO=trixie gives Debian 13 / PostgreSQL 17 (default bookworm: Debian 12 / 15).
+# LAB_PREFIX names another lab beside this one (containers <prefix>-pg1..3, network <prefix>,
+# state in .cache/<prefix without 'pgrepl-'>); tests/molecule/test_faults.py uses
+# pgrepl-faults. Default pgrepl-lab.
 # Images come from scripts/build-images.sh (`make lab` builds them first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +17,10 @@ export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/ansible.cfg}
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/molecule/containers.conf}
 DISTRO=${LAB_DISTRO:-bookworm}
 IMAGE=localhost/pgrepl-systemd:$DISTRO
-NETWORK=pgrepl-lab
-NODES=(pgrepl-lab-pg1 pgrepl-lab-pg2 pgrepl-lab-pg3)
-STATE=.cache/lab
+PREFIX=${LAB_PREFIX:-pgrepl-lab}
+NETWORK=$PREFIX
+NODES=("$PREFIX-pg1" "$PREFIX-pg2" "$PREFIX-pg3")
+STATE=.cache/${PREFIX#pgrepl-}
 INVENTORY=$STATE/inventory.yml
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -76,12 +81,16 @@ YAML
   )
 }
 
-up() {
+containers() {
   podman image exists "$IMAGE" || { log "$IMAGE is missing: run 'make images'"; exit 1; }
   podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
   local node
   for node in "${NODES[@]}"; do start_node "$node"; done
   for node in "${NODES[@]}"; do wait_for_systemd "$node"; done
+}
+
+up() {
+  containers
   write_inventory
   ansible-playbook -i "$INVENTORY" site.yml
   ansible-playbook -i "$INVENTORY" playbooks/status.yml
@@ -103,5 +112,6 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  containers) containers ;;
+  *) echo "usage: $0 up|down|containers" >&2; exit 2 ;;
 esac
