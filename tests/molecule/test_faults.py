@@ -1,0 +1,406 @@
+"""Failure, bad-input and security cases of the roles on real systemd containers (issue 4).
+
+One lab (tests/molecule/faultlab.py: pgrepl-faults-pg1 primary, -pg2 and -pg3 standbys,
+Debian 12 / PostgreSQL 15) is created and converged with site.yml once for the module; each
+test then provokes one case with ansible-playbook and asserts on the return code, the message
+and the real state read from the containers. Every test leaves the cluster streaming, so the
+tests also run alone (-k). The cases are described in docs/safety.md.
+
+PGREPL_FAULTS_KEEP=1 keeps (and reuses) the containers, for debugging.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.molecule import faultlab as lab
+from tests.molecule.faultlab import (
+    CLONE_DIR,
+    DATA_DIR,
+    LOCK_DIR,
+    PASSWORD,
+    PRIMARY,
+    SERVICE,
+    STANDBYS,
+    psql,
+    sh,
+    slot_of,
+    snapshot,
+    snapshots,
+)
+from tests.molecule.test_scenarios import leak_forms
+
+pytestmark = pytest.mark.molecule
+
+INSTALL_PLAY = "PLAY [Install PostgreSQL]"
+
+
+@dataclass
+class Cluster:
+    inventory: Path
+    converge: lab.Run
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    lab.require_podman()
+    keep = os.environ.get("PGREPL_FAULTS_KEEP") == "1"
+    try:
+        if not keep:
+            lab.lab("down")  # leftovers of an interrupted run
+        lab.lab("containers")
+        inventory = lab.inventory("base")
+        converge = lab.playbook("converge", "site.yml", inventory, verbose=True)
+        assert converge.rc == 0, "site.yml failed on the fault lab " + converge.tail()
+        psql(PRIMARY, "CREATE TABLE IF NOT EXISTS faults_rows "
+                      "(id bigserial PRIMARY KEY, note text NOT NULL)")
+        psql(PRIMARY, "INSERT INTO faults_rows (note) "
+                      "SELECT 'seed ' || g FROM generate_series(1, 1000) g")
+        lab.wait_streaming()
+        lab.write_and_wait()
+        yield Cluster(inventory, converge)
+    finally:
+        if not keep:
+            lab.lab("down")
+
+
+def assert_said(run: lab.Run, *fragments: str) -> None:
+    """Each fragment is in the output (line breaks of the YAML callback do not count)."""
+    flat = " ".join(run.output.split())
+    for fragment in fragments:
+        assert fragment in flat, "%r missing from the output %s" % (fragment, run.tail())
+
+
+def assert_refused(run: lab.Run, *fragments: str) -> None:
+    """The run failed, said what is wrong, and reported no change on any host."""
+    assert run.rc != 0, "the run should have failed " + run.tail()
+    assert_said(run, *fragments)
+    assert not run.changed_hosts(), "a refused run changed hosts: %s" % run.changed_hosts()
+
+
+def assert_healthy() -> None:
+    """Both standbys stream, a new row reaches them, every table matches the primary."""
+    lab.wait_streaming()
+    lab.write_and_wait()
+    expected = lab.row_count(PRIMARY)
+    assert {host: lab.row_count(host) for host in STANDBYS} == dict.fromkeys(STANDBYS, expected)
+
+
+# --- case 7: secrets and access --------------------------------------------------------------
+
+def test_c7_password_never_in_verbose_output(cluster: Cluster) -> None:
+    """site.yml -v with a password of quote, double quote, space, backslash and colon: the
+    output holds it in no form, and the standbys stream with it (it reached .pgpass right)."""
+    output = cluster.converge.output
+    assert "stdout:" in output, "the converge was not verbose (-v)"
+    for form in leak_forms(PASSWORD) | {PASSWORD.replace('"', '\\"')}:
+        assert form not in output, "the password appears in %s" % cluster.converge.log
+    assert lab.streaming_standbys() == {slot_of(host) for host in STANDBYS}
+
+
+def test_c7_pgpass_hba_and_no_password_on_disk(cluster: Cluster) -> None:
+    escaped = PASSWORD.replace("\\", "\\\\").replace(":", "\\:")
+    for host in STANDBYS:
+        assert sh(host, "stat -c '%U %G %a' ~postgres/.pgpass") == "postgres postgres 600"
+        assert sh(host, "grep -cF -- %s ~postgres/.pgpass" % lab.shell_quote(escaped)) == "2"
+    addresses = {host: sh(host, "hostname -I").split()[0] for host in STANDBYS}
+    for host in lab.HOSTS:
+        # Only .pgpass holds the password: no config file, no process argument.
+        # The needle is spelled in octal so that no command line of this probe holds it.
+        leaks = sh(host, "printf 'p\\100ss\\n' | grep -rlF -f - /etc/postgresql %s/*.conf "
+                         "/proc/[0-9]*/cmdline 2>/dev/null || true" % DATA_DIR)
+        assert not leaks, "%s: the password is in %s" % (host, leaks)
+        rules = psql(host, "SELECT type, coalesce(address, ''), coalesce(netmask, ''), auth_method"
+                           " FROM pg_hba_file_rules WHERE error IS NULL AND "
+                           "('replication' = ANY(database) OR 'all' = ANY(database))")
+        for line in rules.splitlines():
+            kind, _address, netmask, method = line.split("|")
+            assert method != "trust", "%s: trust in pg_hba: %s" % (host, line)
+            if kind.startswith("host"):
+                assert netmask in ("255.255.255.255", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), (
+                    "%s: pg_hba admits a network, not one address: %s" % (host, line))
+    replication_from = set(psql(PRIMARY, "SELECT address FROM pg_hba_file_rules WHERE "
+                                         "'replication' = ANY(database) AND type = 'host'").split())
+    assert replication_from == {"127.0.0.1", "::1", *addresses.values()}
+
+
+# --- case 1: the standby role aimed at the running primary -------------------------------------
+
+MISDIRECTED = {
+    # The primary listed again, under another name, in the group standby.
+    "alias-of-primary": ({"ansible_host": PRIMARY},
+                         "must name the primary, a host name or address other than this standby"),
+    # Its primary answers (here: itself through 127.0.0.1, allowed by Debian's pg_hba), so
+    # only the data dir evidence stands between the role and the primary's data.
+    "primary-answers": ({"ansible_host": PRIMARY, "standby_primary_host": "127.0.0.1"},
+                        "a primary runs on it (pg_is_in_recovery() is false)"),
+}
+
+
+@pytest.mark.parametrize("variant", MISDIRECTED)
+def test_c1_standby_role_refuses_the_running_primary(cluster: Cluster, variant: str) -> None:
+    host_vars, reason = MISDIRECTED[variant]
+    inventory = lab.inventory("c1-" + variant, standbys={"misdirected-pg1": host_vars})
+    before, rows = snapshot(PRIMARY), lab.row_count(PRIMARY)
+
+    run = lab.playbook("c1-" + variant, "standby.yml", inventory)
+
+    assert_refused(run, reason, "Nothing was changed")
+    assert snapshot(PRIMARY) == before
+    assert lab.row_count(PRIMARY) == rows
+    assert psql(PRIMARY, "SELECT pg_is_in_recovery()") == "f"
+    assert_healthy()
+
+
+# --- case 6: bad input, refused before any host changes ---------------------------------------
+
+def long_name() -> str:
+    return "standby-" + "x" * 62  # 70 characters -> a 70-character slot name
+
+
+BAD_INPUT = {
+    "missing-password": ({"postgresql_replication_password": None}, {}, None,
+                         ["postgresql_replication_password"]),
+    "empty-password": ({}, {"postgresql_replication_password": ""}, None,
+                       ["postgresql_replication_password must be set"]),
+    "port-not-an-int": ({}, {"postgresql_port": "abc"}, None, ["postgresql_port"]),
+    "version-9.6": ({}, {"postgresql_version": "9.6"}, None, ["postgresql_version"]),
+    "version-42": ({}, {"postgresql_version": "42"}, None, ["postgresql_version"]),
+    "slot-names-collide": ({}, {}, {"pg-x": {"ansible_host": STANDBYS[0]},
+                                    "pg_x": {"ansible_host": STANDBYS[1]}},
+                           ["pg-x and pg_x -> pg_x", "standby_slot_name"]),
+    "slot-name-too-long": ({}, {}, {long_name(): {"ansible_host": STANDBYS[0]}, STANDBYS[1]: {}},
+                           ["70 characters", "standby_slot_name"]),
+}
+
+
+@pytest.mark.parametrize("variant", BAD_INPUT)
+def test_c6_bad_input_stops_before_any_change(cluster: Cluster, variant: str) -> None:
+    all_vars, extra_vars, standbys, fragments = BAD_INPUT[variant]
+    inventory = lab.inventory("c6-" + variant, standbys=standbys, **all_vars)
+    before = snapshots()
+
+    run = lab.playbook("c6-" + variant, "site.yml", inventory, extra_vars=extra_vars)
+
+    assert_refused(run, *fragments)
+    assert INSTALL_PLAY not in run.output, "the run got past the input checks " + run.tail()
+    assert snapshots() == before
+
+
+def test_c6_unreachable_primary_host_stops_before_the_standby(cluster: Cluster) -> None:
+    """Found before anything on the standby changes: its server keeps running (same
+    postmaster PID), its data and files stay as they were."""
+    host = STANDBYS[0]
+    before = snapshot(host)
+
+    run = lab.playbook("c6-unreachable-primary", "standby.yml", cluster.inventory, limit=host,
+                       extra_vars={"standby_primary_host": "pgrepl-faults-nowhere",
+                                   "standby_connect_timeout": 3, "standby_force_reclone": True})
+
+    assert_refused(run, "(standby_primary_host) is", "not reachable",
+                   "Nothing on this standby was changed or stopped")
+    assert snapshot(host) == before
+    assert_healthy()
+
+
+# --- case 3: catch-up through the slot ---------------------------------------------------------
+
+def test_c3_stopped_standby_catches_up_through_its_slot(cluster: Cluster) -> None:
+    host = STANDBYS[0]
+    slot = slot_of(host)
+    sh(host, "touch %s/faults-marker && systemctl stop %s" % (DATA_DIR, SERVICE))
+    before = snapshot(host)
+    assert before["service"] == "inactive"
+    start = psql(PRIMARY, "SELECT pg_current_wal_lsn()")
+
+    psql(PRIMARY, "CREATE TABLE faults_bulk AS SELECT g AS id, repeat(md5(g::text), 30) AS pad "
+                  "FROM generate_series(1, 120000) g")
+    psql(PRIMARY, "CHECKPOINT")
+    written = int(psql(PRIMARY, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % start))
+    assert written >= 100 * 1024 * 1024, "only %d bytes of WAL written" % written
+    held = psql(PRIMARY, "SELECT active, wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                         "restart_lsn) >= %d FROM pg_replication_slots WHERE slot_name = '%s'"
+                % (written, slot))
+    assert held == "f|extended|t" or held == "f|reserved|t", "slot %s: %s" % (slot, held)
+
+    sh(host, "systemctl start %s" % SERVICE)
+    assert_healthy()
+
+    after = snapshot(host)
+    for key in ("data_dir", "pg_version", "system_id", "standby_signal"):
+        assert after[key] == before[key], "%s changed: a re-clone?" % key
+    sh(host, "test -e %s/faults-marker" % DATA_DIR)
+    assert lab.row_count(host, "faults_bulk") == 120000
+    psql(PRIMARY, "DROP TABLE faults_bulk")  # keeps later clones small
+
+
+# --- case 4: primary restart ------------------------------------------------------------------
+
+def test_c4_standbys_reconnect_after_a_primary_restart(cluster: Cluster) -> None:
+    before = snapshots()
+    sh(PRIMARY, "systemctl restart %s" % SERVICE)
+    assert snapshot(PRIMARY)["postmaster"] != before[PRIMARY]["postmaster"]
+    assert_healthy()
+    for host in STANDBYS:  # nobody restarted them: they reconnected by themselves
+        assert snapshot(host)["postmaster"] == before[host]["postmaster"]
+
+
+# --- case 2: failed clones keep the old data -------------------------------------------------
+
+def stop_primary_during_clone(host: str, started: tuple, megabytes: int = 4) -> bool:
+    """Once the clone on host has copied a few MB, stop the primary (while pg_basebackup is
+    still running, slowed by --max-rate). True when it did."""
+    proc = started[0]
+    probe = "du -sm %s 2>/dev/null | cut -f1" % CLONE_DIR
+    while proc.poll() is None:
+        size = sh(host, probe, check=False)
+        if size.isdigit() and int(size) >= megabytes:
+            sh(PRIMARY, "systemctl stop %s" % SERVICE)
+            return True
+        threading.Event().wait(0.5)
+    return False
+
+
+def test_c2_clone_fails_when_the_primary_goes_away(cluster: Cluster) -> None:
+    host = STANDBYS[1]
+    before, rows = snapshot(host), lab.row_count(host)
+
+    started = lab.start_playbook(
+        "c2-primary-stops", "standby.yml", cluster.inventory, limit=host,
+        extra_vars={"standby_force_reclone": True,
+                    "standby_basebackup_extra_args": ["--max-rate=1M"]})
+    stopped = stop_primary_during_clone(host, started)
+    run = lab.finish_playbook(started)
+    sh(PRIMARY, "systemctl start %s" % SERVICE)
+
+    assert stopped, "the clone never got going " + run.tail()
+    assert_refused(run, "Cloning %s:5432 into %s failed" % (PRIMARY, CLONE_DIR),
+                   "pg_basebackup: error", "%s was not touched" % DATA_DIR)
+    assert snapshot(host) == before, "the old standby changed"
+    assert_healthy()
+    assert lab.row_count(host) > rows
+
+    # Cause fixed (the primary is back): the same forced re-clone now succeeds, and keeps
+    # the old data dir beside the new one.
+    rerun = lab.playbook("c2-primary-back", "standby.yml", cluster.inventory, limit=host,
+                         extra_vars={"standby_force_reclone": True})
+    assert rerun.rc == 0, rerun.tail()
+    after = snapshot(host)
+    assert after["data_dir"] != before["data_dir"] and after["system_id"] == before["system_id"]
+    kept = sh(host, "ls -d %s.pgrepl-old-*" % DATA_DIR)
+    assert sh(host, "cat %s/PG_VERSION" % kept) == lab.VERSION
+    sh(host, "rm -rf %s" % kept)
+    assert_healthy()
+
+
+def test_c2_wrong_password_is_named_and_changes_nothing(cluster: Cluster) -> None:
+    host = STANDBYS[1]
+    before = snapshot(host)
+
+    run = lab.playbook("c2-wrong-password", "standby.yml", cluster.inventory, limit=host,
+                       extra_vars={"postgresql_replication_password": "not " + PASSWORD,
+                                   "standby_force_reclone": True})
+
+    assert_refused(run, "password authentication failed", "postgresql_replication_password",
+                   "Nothing on this standby was changed or stopped")
+    assert snapshot(host) == before
+    assert_healthy()
+
+    rerun = lab.playbook("c2-right-password", "standby.yml", cluster.inventory, limit=host)
+    assert rerun.rc == 0 and not rerun.changed_hosts(), rerun.tail()
+    assert snapshot(host) == before
+
+
+# --- case 5: a standby removed from the inventory ---------------------------------------------
+
+def test_c5_removed_standby_slot_is_reported_and_bounded(cluster: Cluster) -> None:
+    gone = STANDBYS[1]
+    slot = slot_of(gone)
+    smaller = lab.inventory("c5-without-" + gone, standbys={STANDBYS[0]: None})
+    try:
+        run = lab.playbook("c5-site-without-pg3", "site.yml", smaller)
+        assert run.rc == 0, run.tail()
+        assert_said(run, "Slot %s belongs to no host of the group" % slot)
+
+        status = lab.playbook("c5-status", "playbooks/status.yml", smaller)
+        assert status.rc == 0, status.tail()
+        assert any(slot in line and "physical" in line for line in status.output.splitlines()
+                   ), status.tail()
+    finally:
+        restored = lab.playbook("c5-site-restored", "site.yml", cluster.inventory)
+    assert restored.rc == 0, restored.tail()
+
+    defaults = yaml.safe_load((lab.REPO / "roles/primary/defaults/main.yml").read_text())
+    documented = defaults["primary_max_slot_wal_keep_size"]
+    assert documented == "10GB"
+    setting = psql(PRIMARY, "SELECT setting || unit FROM pg_settings "
+                            "WHERE name = 'max_slot_wal_keep_size'")
+    assert setting == "10240MB"
+    # safe_wal_size is NULL only when max_slot_wal_keep_size is -1 (no bound).
+    assert psql(PRIMARY, "SELECT safe_wal_size IS NOT NULL FROM pg_replication_slots "
+                         "WHERE slot_name = '%s'" % slot) == "t"
+    assert_healthy()
+
+
+# --- case 8: concurrency and interrupted runs -------------------------------------------------
+
+def test_c8_two_runs_at_once_corrupt_nothing(cluster: Cluster) -> None:
+    before = snapshots()
+    first = lab.start_playbook("c8-concurrent-1", "site.yml", cluster.inventory)
+    second = lab.start_playbook("c8-concurrent-2", "site.yml", cluster.inventory)
+    runs = [lab.finish_playbook(first), lab.finish_playbook(second)]
+
+    for run in runs:
+        assert run.rc == 0 or "Another pgrepl.streaming run is working" in run.output, run.tail()
+    assert any(run.rc == 0 for run in runs)
+    after = snapshots()
+    for host in lab.HOSTS:
+        for key in ("data_dir", "pg_version", "system_id", "standby_signal", "lock", "beside"):
+            assert after[host][key] == before[host][key], "%s: %s changed" % (host, key)
+    assert_healthy()
+
+
+def test_c8_a_held_lock_refuses_with_the_holder(cluster: Cluster) -> None:
+    host = STANDBYS[0]
+    sh(host, "mkdir %s && echo 'faulttest role=manual controller=elsewhere' >%s/owner"
+       % (LOCK_DIR, LOCK_DIR))
+    try:
+        before = snapshot(host)
+        run = lab.playbook("c8-held-lock", "site.yml", cluster.inventory, limit=host,
+                           extra_vars={"postgresql_lock_wait": 4})
+        assert_refused(run, "Another pgrepl.streaming run is working on %s" % host,
+                       "faulttest role=manual", "Nothing was changed by this run")
+        assert snapshot(host) == before
+        assert sh(host, "cat %s/owner" % LOCK_DIR).startswith("faulttest")
+    finally:
+        sh(host, "rm -rf %s" % LOCK_DIR)
+
+
+def test_c8_run_interrupted_before_the_swap_recovers(cluster: Cluster) -> None:
+    """pg2: a forced re-clone killed between its last steps (clone complete, server stopped,
+    lock left behind hours ago). pg3: a first clone killed during pg_basebackup (partial
+    clone, no data dir). The next plain run keeps pg2's data, re-clones pg3, cleans up."""
+    kept, recloned = STANDBYS
+    sh(kept, f"systemctl stop {SERVICE} && cp -a {DATA_DIR} {CLONE_DIR} && mkdir {LOCK_DIR} && "
+             f"echo 'killed role=standby' >{LOCK_DIR}/owner && touch -d '-3 hours' {LOCK_DIR}")
+    sh(recloned, f"systemctl stop {SERVICE} && mv {DATA_DIR} {CLONE_DIR} && "
+                 f"rm -rf {CLONE_DIR}/base")
+    before = snapshots(STANDBYS)
+
+    run = lab.playbook("c8-after-interruption", "site.yml", cluster.inventory)
+
+    assert run.rc == 0, run.tail()
+    after = snapshots(STANDBYS)
+    assert after[kept]["data_dir"] == before[kept]["data_dir"]
+    assert after[recloned]["system_id"] == lab.system_identifier(PRIMARY)
+    for host in STANDBYS:
+        assert after[host]["beside"].split() == ["main"], "%s: %s" % (host, after[host]["beside"])
+        assert after[host]["lock"] == "free" and after[host]["service"] == "active"
+    assert_healthy()
