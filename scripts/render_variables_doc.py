@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render docs/variables.md from the roles' meta/argument_specs.yml.
 
 The argument specs are what Ansible validates before any task runs, so documenting from them
@@ -64,8 +63,8 @@ def render_role(role: str) -> list[str]:
         if spec.get("choices"):
             shown = (str(c) if c != "" else '""' for c in spec["choices"])
             kind += " (one of: %s)" % ", ".join(shown)
-        lines.append("| `%s` | %s | %s | %s |" % (name, kind, default_of(spec),
-                                                 cell(spec.get("description"))))
+        row = (name, kind, default_of(spec), cell(spec.get("description")))
+        lines.append("| `%s` | %s | %s | %s |" % row)
     if shared:
         lines += ["", "Also reads: " + ", ".join("`%s`" % s for s in shared) + "."]
     return lines

@@ -95,7 +95,7 @@ def run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, str,
 
 
 def durations(phases: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    return [(name, later - at) for (name, at), (_, later) in zip(phases, phases[1:])]
+    return [(name, later - at) for (name, at), (_next, later) in zip(phases, phases[1:])]
 
 
 def idempotence_recaps(output: str) -> str:
