@@ -9,12 +9,9 @@ through `podman exec`: psql as postgres, stat, pg_controldata, checksums of the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,8 +20,9 @@ from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from .hostenv import BIN, REPO, tool_env
+from .hostenv import require_podman as require_host_podman
+
 CASES = REPO / "tests" / "faults"
 OUTPUT = REPO / "tests" / "output" / "faults"
 
@@ -58,26 +56,13 @@ def slot_of(host: str) -> str:
 
 
 def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        CONTAINERS_CONF=str(REPO / "molecule" / "containers.conf"),
-        LAB_PREFIX=PREFIX,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    return env
+    return tool_env(LAB_PREFIX=PREFIX)
 
 
 def require_podman() -> None:
     """Fail (never skip) when podman or the test image is unusable."""
     env = environment()
-    podman = shutil.which("podman", path=env["PATH"])
-    assert podman, "podman is not installed: run `make deps`"
-    probe = subprocess.run([podman, "info"], env=env, capture_output=True, text=True,
-                           check=False)
-    assert probe.returncode == 0, "podman is unusable:\n" + probe.stderr
+    podman = require_host_podman(env)
     image = subprocess.run([podman, "image", "exists", IMAGE], env=env, check=False)
     assert image.returncode == 0, "%s is missing: run `make images`" % IMAGE
 

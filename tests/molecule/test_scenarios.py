@@ -8,19 +8,16 @@ changed nothing, and the replication password never shows up in the output. Phas
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from .hostenv import BIN, REPO, require_podman, tool_env
+
 OUTPUT = REPO / "tests" / "output"
 # Molecule announces each phase as "[default > converge] Executing" (without colours) or
 # "default ➜ converge: Executing" (with them).
@@ -36,27 +33,7 @@ SCENARIOS = [
 
 
 def molecule_env(distro: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        CONTAINERS_CONF=str(REPO / "molecule" / "containers.conf"),
-        MOLECULE_DISTRO=distro,
-        NO_COLOR="1",
-        PY_COLORS="0",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_NOCOLOR="1",
-    )
-    return env
-
-
-def require_podman(env: dict[str, str]) -> None:
-    """Fail (never skip) when the container engine cannot run the scenario."""
-    podman = shutil.which("podman", path=env["PATH"])
-    assert podman, "podman is not installed: run `make deps`"
-    probe = subprocess.run([podman, "info"], env=env, capture_output=True, text=True,
-                           check=False)
-    assert probe.returncode == 0, "podman is unusable:\n" + probe.stderr
+    return tool_env(MOLECULE_DISTRO=distro, NO_COLOR="1", PY_COLORS="0")
 
 
 def secrets_of(scenario: str) -> list[str]:
