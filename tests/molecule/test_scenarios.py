@@ -75,14 +75,21 @@ def durations(phases: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(name, later - at) for (name, at), (_next, later) in zip(phases, phases[1:])]
 
 
-def idempotence_recaps(output: str) -> str:
-    """The play recaps of the idempotence phase (between it and the next phase)."""
+def phase_output(output: str, phase: str) -> str:
+    """What molecule printed during ``phase`` (between it and the next phase)."""
     starts = list(PHASE.finditer(output))
     for index, match in enumerate(starts):
-        if (match["plain"] or match["fancy"]) == "idempotence":
+        if (match["plain"] or match["fancy"]) == phase:
             end = starts[index + 1].start() if index + 1 < len(starts) else len(output)
             return output[match.end():end]
-    raise AssertionError("the idempotence phase did not run")
+    raise AssertionError("the %s phase did not run" % phase)
+
+
+def changed_hosts(output: str, phase: str) -> dict[str, int]:
+    """Hosts with changed > 0 in the play recaps of ``phase``."""
+    recaps = RECAP.findall(phase_output(output, phase))
+    assert recaps, "no play recap in the %s phase" % phase
+    return {host: int(count) for host, count in recaps if int(count)}
 
 
 @pytest.mark.parametrize(("scenario", "distro"), SCENARIOS)
@@ -99,10 +106,12 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
     print("\nmolecule %s (%s) phases:\n%s" % (scenario, distro, timing))
 
     assert rc == 0, "molecule test failed (rc=%d), see %s\n%s" % (rc, log, output[-6000:])
-    recaps = RECAP.findall(idempotence_recaps(output))
-    assert recaps, "no play recap in the idempotence phase, see %s" % log
-    changed = {host: int(count) for host, count in recaps if int(count)}
-    assert not changed, "second converge changed something: %s" % changed
+    changed = changed_hosts(output, "idempotence")
+    assert not changed, "second converge changed something: %s (see %s)" % (changed, log)
+    # Check mode on the converged cluster must predict exactly that nothing changes.
+    predicted = changed_hosts(output, "check")
+    assert not predicted, "check mode predicts changes on a converged cluster: %s (see %s)" % (
+        predicted, log)
     for secret in secrets_of(scenario):
         for form in leak_forms(secret):
             assert form not in output, "a replication password appears in %s" % log
