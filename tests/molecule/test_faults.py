@@ -369,8 +369,10 @@ def test_c8_two_runs_at_once_corrupt_nothing(cluster: Cluster) -> None:
 
 def test_c8_a_held_lock_refuses_with_the_holder(cluster: Cluster) -> None:
     host = STANDBYS[0]
-    sh(host, "mkdir %s && echo 'faulttest role=manual controller=elsewhere' >%s/owner"
-       % (LOCK_DIR, LOCK_DIR))
+    # Just taken by a run of another controller: live until postgresql_lock_stale_after (its
+    # pid means nothing on this controller; docs/safety.md, "The run lock").
+    sh(host, "mkdir %s && echo 'faulttest role=manual controller=elsewhere boot_id=faulttest "
+             "pid=1 pid_start=1 since=2026-01-25T10:15:00Z' >%s/owner" % (LOCK_DIR, LOCK_DIR))
     try:
         before = snapshot(host)
         run = lab.playbook("c8-held-lock", "site.yml", cluster.inventory, limit=host,
@@ -388,8 +390,12 @@ def test_c8_run_interrupted_before_the_swap_recovers(cluster: Cluster) -> None:
     lock left behind hours ago). pg3: a first clone killed during pg_basebackup (partial
     clone, no data dir). The next plain run keeps pg2's data, re-clones pg3, cleans up."""
     kept, recloned = STANDBYS
+    # The lock of a killed run of another controller, 3 hours old: older than
+    # postgresql_lock_stale_after (2 h) and no heartbeat, so stale.
     sh(kept, f"systemctl stop {SERVICE} && cp -a {DATA_DIR} {CLONE_DIR} && mkdir {LOCK_DIR} && "
-             f"echo 'killed role=standby' >{LOCK_DIR}/owner && touch -d '-3 hours' {LOCK_DIR}")
+             f"echo 'killed role=standby controller=elsewhere boot_id=faulttest pid=1 "
+             f"pid_start=1 since=2026-01-25T07:15:00Z' >{LOCK_DIR}/owner && "
+             f"touch -d '-3 hours' {LOCK_DIR}")
     sh(recloned, f"systemctl stop {SERVICE} && mv {DATA_DIR} {CLONE_DIR} && "
                  f"rm -rf {CLONE_DIR}/base")
     before = snapshots(STANDBYS)
