@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -15,6 +16,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.pgrepl.streaming.plugins.filter import lock_verdict as lv
 from ansible_collections.pgrepl.streaming.plugins.plugin_utils.processes import process_stat
 
+REPO = Path(__file__).resolve().parents[4]
 ME = {"token": "MyToken123", "controller": "ctl1", "boot_id": "boot-a", "pid": 4242,
       "pid_start": 777}
 LIVE_PID = os.getpid()
@@ -170,6 +172,13 @@ def test_render_markdown_shows_every_row_in_order():
     for number, (line, row) in enumerate(zip(table[2:], lv.ROWS), 1):
         assert line.startswith("| %d | %s | `%s` |" % (number, row.when, row.verdict))
         assert lv.ACTIONS[row.verdict] in line
+
+
+def test_docs_show_the_current_table():
+    doc = (REPO / "docs" / "safety.md").read_text()
+    assert lv.render_markdown() in doc, (
+        "docs/safety.md (The run lock) does not show the table of plugins/filter/lock_verdict.py:"
+        " paste render_markdown()")
 
 
 # --- input handling ----------------------------------------------------------------------------
