@@ -34,3 +34,12 @@ def test_contract_variables_documented():
                  "postgresql_replication_password", "postgresql_archive_dir",
                  "standby_primary_host", "standby_force_reclone"):
         assert "`%s`" % name in doc, name
+
+
+def test_safety_doc_tables_are_current():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import render_safety_doc
+
+    page = (REPO / "docs/safety.md").read_text()
+    assert render_safety_doc.render(page) == page, (
+        "docs/safety.md is stale: python scripts/render_safety_doc.py --write")

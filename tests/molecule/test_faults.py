@@ -325,9 +325,17 @@ def test_c5_removed_standby_slot_is_reported_and_bounded(cluster: Cluster) -> No
     slot = slot_of(gone)
     smaller = lab.inventory("c5-without-" + gone, standbys={STANDBYS[0]: None})
     try:
-        run = lab.playbook("c5-site-without-pg3", "site.yml", smaller)
+        # primary_report_orphan_slots as -e strings (case 9): "yes" reports, "false" does not.
+        run = lab.playbook("c5-site-without-pg3", "site.yml", smaller,
+                           extra_vars={"primary_report_orphan_slots": "yes"})
         assert run.rc == 0, run.tail()
         assert_said(run, "Slot %s belongs to no host of the group" % slot)
+        kept = {STANDBYS[0]: {"standby_address": sh(STANDBYS[0], "hostname -I").split()[0]}}
+        quiet = lab.playbook("c5-site-without-pg3-quiet", "site.yml",
+                             lab.inventory("c5-quiet", standbys=kept), limit=PRIMARY,
+                             extra_vars={"primary_report_orphan_slots": "false"})
+        assert quiet.rc == 0, quiet.tail()
+        assert "belongs to no host of the group" not in quiet.output
 
         status = lab.playbook("c5-status", "playbooks/status.yml", smaller)
         assert status.rc == 0, status.tail()
@@ -409,4 +417,131 @@ def test_c8_run_interrupted_before_the_swap_recovers(cluster: Cluster) -> None:
     for host in STANDBYS:
         assert after[host]["beside"].split() == ["main"], "%s: %s" % (host, after[host]["beside"])
         assert after[host]["lock"] == "free" and after[host]["service"] == "active"
+    assert_healthy()
+
+
+# --- issue 7: typed input, config that cannot break the server, no password in the log ------
+
+def every_typed_variable_as_string(bools: str) -> dict[str, str]:
+    """Each bool of the argument specs as the string `bools` says, each int as a string of
+    its current value; the values keep the lab as it is (nothing forced, same sizes)."""
+    from tests.lint.test_typed_input import typed_variables
+
+    ints = {"postgresql_port": "5432", "postgresql_apt_cache_valid_time": "3600",
+            "postgresql_lock_wait": "300", "postgresql_lock_stale_after": "7200",
+            "primary_max_wal_senders": "10", "primary_max_replication_slots": "10",
+            "standby_connect_timeout": "10", "standby_clone_timeout": "0",
+            "standby_wait_timeout": "300", "standby_clone_batch": "2"}
+    assert set(ints) == typed_variables("int"), "a new int variable: add it here"
+    truthy = {"postgresql_install_python_driver", "primary_data_checksums",
+              "primary_report_orphan_slots"}
+    assert truthy | {"standby_force_reclone"} == typed_variables("bool"), "a new bool: add it"
+    yes, no = bools.split("/")
+    values = {name: yes for name in truthy}
+    values["standby_force_reclone"] = no
+    values.update(ints)
+    return values
+
+
+def test_c9_every_bool_and_int_as_an_extra_var_string(cluster: Cluster) -> None:
+    """`-e standby_force_reclone=false` (a string) once counted as true and re-cloned a
+    healthy standby. Every bool and int arrives here as a string ("no" for the one that must
+    be false, "true" for the others; "false" and "yes" are in case 5): nothing is re-cloned,
+    nothing changes."""
+    before = snapshots()
+    run = lab.playbook("c9-strings", "site.yml", cluster.inventory,
+                       extra_vars=every_typed_variable_as_string("true/no"))
+    assert run.rc == 0, run.tail()
+    assert not run.changed_hosts(), run.tail()
+    after = snapshots()
+    for host in lab.HOSTS:
+        for key in ("postmaster", "data_dir", "pg_version", "system_id", "beside"):
+            assert after[host][key] == before[host][key], "%s: %s changed" % (host, key)
+
+
+def primary_only_inventory(name: str) -> Path:
+    """The lab with the standbys' addresses given (standby_address), so that a run can be
+    limited to the primary."""
+    addresses = {host: {"standby_address": sh(host, "hostname -I").split()[0]}
+                 for host in STANDBYS}
+    return lab.inventory(name, standbys=addresses)
+
+
+def test_c10_a_typo_in_extra_settings_is_refused_before_any_reload(cluster: Cluster) -> None:
+    dropin = lab.CONF_DIR + "/conf.d/50-pgrepl-replication.conf"
+    before = snapshot(PRIMARY)
+    content = sh(PRIMARY, "cat %s" % dropin)
+
+    inventory = primary_only_inventory("c10")
+    run = lab.playbook("c10-typo", "site.yml", inventory, limit=PRIMARY,
+                       extra_vars={"primary_extra_settings": {"work_mem": "64MB",
+                                                              "shared_bufers": "1GB"}})
+
+    assert run.rc != 0, run.tail()
+    assert_said(run, "PostgreSQL rejects the settings written to %s" % dropin,
+                'unrecognized configuration parameter "shared_bufers"',
+                "%s line" % dropin, "the server keeps running with its old settings")
+    assert sh(PRIMARY, "cat %s" % dropin) == content, "the rejected file was not put back"
+    assert sh(PRIMARY, "ls %s/conf.d" % lab.CONF_DIR) == "50-pgrepl-replication.conf"
+    assert snapshot(PRIMARY)["postmaster"] == before["postmaster"]
+    assert psql(PRIMARY, "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL") == "0"
+
+    bad_value = lab.playbook("c10-bad-value", "site.yml", inventory, limit=PRIMARY,
+                             extra_vars={"primary_extra_settings": {"work_mem": "lots"}})
+    assert bad_value.rc != 0
+    assert_said(bad_value, 'invalid value for parameter "work_mem": "lots"',
+                "%s line" % dropin)
+    assert sh(PRIMARY, "cat %s" % dropin) == content
+    sh(PRIMARY, "systemctl restart %s" % SERVICE)  # the next restart starts: the file is good
+    assert_healthy()
+
+
+def test_c11_no_plain_password_in_the_server_log(cluster: Cluster) -> None:
+    """With log_statement=all on the primary, a run that (re)sets the replication role's
+    password sends only a SCRAM verifier."""
+    log = "/var/log/postgresql/postgresql-%s-main.log" % lab.VERSION
+    psql(PRIMARY, "ALTER SYSTEM SET log_statement = 'all'")
+    psql(PRIMARY, "SELECT pg_reload_conf()")
+    logged = ""
+    try:
+        mark = int(sh(PRIMARY, "stat -c %%s %s" % log))
+        # Forget the stored verifier, so the role has to send one again.
+        psql(PRIMARY, "ALTER ROLE replicator PASSWORD NULL")
+        run = lab.playbook("c11-password-log", "site.yml", primary_only_inventory("c11"),
+                           limit=PRIMARY)
+        assert run.rc == 0, run.tail()
+        logged = sh(PRIMARY, "tail -c +%d %s" % (mark + 1, log))
+    finally:
+        psql(PRIMARY, "ALTER SYSTEM RESET log_statement")
+        psql(PRIMARY, "SELECT pg_reload_conf()")
+    assert "ALTER ROLE" in logged and "SCRAM-SHA-256$" in logged, logged[-3000:]
+    for form in (PASSWORD, PASSWORD.replace("'", "''")):
+        assert form not in logged, "the plain password is in the server log"
+    assert_healthy()
+
+
+def test_c12_symlinked_data_dir_is_kept_with_its_server_running(cluster: Cluster) -> None:
+    """A standby whose data dir is a symlink to another disk: once "judged empty" (the link
+    was not followed), cloned, and stopped before the swap failed. Now it is judged by the
+    real directory: kept, its server never stopped."""
+    host = STANDBYS[0]
+    real = "/srv/pgdisk/main"
+    sh(host, f"systemctl stop {SERVICE} && mkdir -p /srv/pgdisk && mv {DATA_DIR} {real} && "
+             f"ln -s {real} {DATA_DIR} && systemctl start {SERVICE}")
+    try:
+        lab.wait_streaming()
+        started = psql(host, "SELECT pg_postmaster_start_time()")
+        inode = sh(host, "stat -c %%i %s" % real)
+
+        run = lab.playbook("c12-symlinked", "site.yml", cluster.inventory)
+
+        assert run.rc == 0, run.tail()
+        assert not run.changed_hosts(), run.tail()
+        assert psql(host, "SELECT pg_postmaster_start_time()") == started
+        assert sh(host, "stat -c %%i %s" % real) == inode
+        assert sh(host, "readlink %s" % DATA_DIR) == real
+        assert sh(host, "ls -A /srv/pgdisk") == "main", "a clone or old copy was left beside it"
+    finally:
+        sh(host, f"systemctl stop {SERVICE} && rm {DATA_DIR} && mv {real} {DATA_DIR} && "
+                 f"systemctl start {SERVICE}")
     assert_healthy()
