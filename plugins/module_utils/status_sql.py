@@ -58,6 +58,15 @@ WAL_RECEIVER_QUERY = (
     " FROM pg_stat_wal_receiver"
 )
 
+# The WAL archiver, on both roles (a standby archives too with archive_mode = always).
+# The same columns from 13 to 17. archive_mode tells "nothing archived" from "archiving off".
+ARCHIVER_QUERY = (
+    "SELECT current_setting('archive_mode') AS archive_mode,"
+    " archived_count, failed_count, last_archived_wal, last_archived_time,"
+    " last_failed_wal, last_failed_time, stats_reset"
+    " FROM pg_stat_archiver"
+)
+
 # Lag in seconds is 0 when everything received is replayed: on an idle primary the last
 # replayed transaction grows old although the standby is fully caught up.
 STANDBY_POSITION_QUERY = (
@@ -86,6 +95,7 @@ def queries_for(role, major):
     if role == "primary":
         inactive = _INACTIVE_SINCE_17 if major >= 17 else _INACTIVE_SINCE_OLD
         return {
+            "archiver": ARCHIVER_QUERY,
             "standbys": STANDBYS_QUERY,
             "slots": SLOTS_QUERY.format(inactive_since=inactive),
             # Read last, so that every lag below is measured against a later position.
@@ -94,6 +104,7 @@ def queries_for(role, major):
     if role == "standby":
         pause = _PAUSE_STATE_14 if major >= 14 else _PAUSE_STATE_13
         return {
+            "archiver": ARCHIVER_QUERY,
             "wal_receiver": WAL_RECEIVER_QUERY,
             "position": STANDBY_POSITION_QUERY.format(pause_state=pause),
         }
@@ -154,6 +165,16 @@ def shape_slot(row, current_lsn):
     return out
 
 
+def shape_archiver(rows):
+    """The pg_stat_archiver row as JSON data (counts as int, times as ISO 8601 text)."""
+    if not rows:
+        return None
+    out = jsonable_row(rows[0])
+    for key in ("archived_count", "failed_count"):
+        out[key] = int(out[key] or 0)
+    return out
+
+
 def _server_fields(role_row):
     return {
         "in_recovery": bool(role_row["in_recovery"]),
@@ -170,6 +191,7 @@ def shape_primary(server, rows):
     current = position["current_lsn"]
     result = dict(server)
     result.update(
+        archiver=shape_archiver(rows["archiver"]),
         current_lsn=current,
         timeline=timeline_of_walfile(position["current_walfile"]),
         standbys=[shape_standby(row, current) for row in rows["standbys"]],
@@ -186,6 +208,7 @@ def shape_standby_server(server, rows):
     pause_state = position["replay_pause_state"]
     result = dict(server)
     result.update(
+        archiver=shape_archiver(rows["archiver"]),
         receive_lsn=position["receive_lsn"],
         replay_lsn=position["replay_lsn"],
         last_replay_time=position["last_replay_time"],

@@ -20,6 +20,8 @@ description:
   - Can wait until standbys stream (O(wait_for_standbys)), until a standby's own WAL receiver
     streams (O(wait_for_streaming)), or until replay lag is small enough (O(max_lag_bytes)),
     and fails after O(timeout) seconds with the last status read.
+  - On both roles, returns the WAL archiver's counters (C(pg_stat_archiver)) and, when
+    O(archive_dir) is given, the size of the WAL archive directory on the host.
   - Handles the catalog differences of PostgreSQL 13 to 17.
 author:
   - pgrepl.streaming maintainers (!UNKNOWN)
@@ -67,6 +69,14 @@ options:
       - Seconds between two reads while waiting.
     type: float
     default: 1.0
+  archive_dir:
+    description:
+      - A WAL archive directory on the host the module runs on (for example the primary
+        role's C(postgresql_archive_dir)); its size is returned in RV(archive).
+      - Counts the regular files directly in it, symlinks and subdirectories not included.
+      - A missing or unreadable directory is reported in RV(archive), it does not fail the
+        module.
+    type: path
 extends_documentation_fragment:
   - pgrepl.streaming.connection
 attributes:
@@ -394,12 +404,74 @@ wal_receiver:
       description: The connection string in use, with the password shown as asterisks.
       type: str
       sample: user=replicator password=******** host=pg1 port=5432 application_name=pg2
+archiver:
+  description:
+    - The WAL archiver's counters, the C(pg_stat_archiver) row, and the server's
+      C(archive_mode).
+    - The counts run from the last statistics reset (RV(archiver.stats_reset)).
+  returned: always
+  type: dict
+  contains:
+    archive_mode:
+      description: C(on), C(off) or C(always).
+      type: str
+      sample: "on"
+    archived_count:
+      description: WAL files archived successfully.
+      type: int
+      sample: 42
+    failed_count:
+      description: Failed attempts to archive a WAL file (each retry counts).
+      type: int
+      sample: 0
+    last_archived_wal:
+      description: Name of the last WAL file archived; null when none was.
+      type: str
+      sample: 00000001000000000000002A
+    last_archived_time:
+      description: When it was archived.
+      type: str
+    last_failed_wal:
+      description: Name of the WAL file of the last failed attempt; null when none failed.
+      type: str
+    last_failed_time:
+      description: When the last attempt failed; the server log holds the command's message.
+      type: str
+    stats_reset:
+      description: When these counters were last reset.
+      type: str
+archive:
+  description: Size of the directory given in O(archive_dir), read on the host.
+  returned: when O(archive_dir) is given
+  type: dict
+  contains:
+    path:
+      description: The directory, as given.
+      type: str
+      sample: /var/lib/postgresql/wal_archive
+    exists:
+      description: Whether it is a directory.
+      type: bool
+      sample: true
+    bytes:
+      description: Total size of its regular files; null when it cannot be read.
+      type: int
+      sample: 1073741824
+    files:
+      description: Number of its regular files; null when it cannot be read.
+      type: int
+      sample: 64
+    error:
+      description: Why it could not be read; null when it could.
+      type: str
 polls:
   description: How many times the status was read (1 without a wait option).
   returned: always
   type: int
   sample: 1
 """
+
+import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -418,8 +490,30 @@ def argument_spec():
         max_lag_bytes=dict(type="int"),
         timeout=dict(type="int", default=60),
         poll_interval=dict(type="float", default=1.0),
+        archive_dir=dict(type="path"),
     )
     return spec
+
+
+def archive_usage(path):
+    """Bytes and count of the regular files directly in ``path`` (no symlink followed)."""
+    usage = {"path": path, "exists": os.path.isdir(path), "bytes": None, "files": None,
+             "error": None}
+    if not usage["exists"]:
+        usage["error"] = "not a directory" if os.path.lexists(path) else "does not exist"
+        return usage
+    total = count = 0
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+                    count += 1
+    except OSError as exc:
+        usage["error"] = exc.strerror or str(exc)
+        return usage
+    usage.update(bytes=total, files=count)
+    return usage
 
 
 def _reader(module, conn):
@@ -439,6 +533,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc), changed=False)
 
+    def host_facts():
+        if module.params["archive_dir"] is None:
+            return {}
+        return {"archive": archive_usage(module.params["archive_dir"])}
+
     conn = connection.connect(module)
     try:
         read = _reader(module, conn)
@@ -446,15 +545,17 @@ def main():
         polls = 1
         conflict = status_wait.role_conflict(spec, status["role"])
         if conflict:
-            module.fail_json(msg=conflict, changed=False, polls=polls, **status)
+            module.fail_json(msg=conflict, changed=False, polls=polls, **dict(
+                status, **host_facts()))
         if spec.active:
             try:
                 status, polls = status_wait.wait_for(spec, read, status)
             except status_wait.WaitTimeout as exc:
-                module.fail_json(msg=str(exc), changed=False, polls=exc.polls, **exc.status)
+                module.fail_json(msg=str(exc), changed=False, polls=exc.polls, **dict(
+                    exc.status, **host_facts()))
     finally:
         conn.close()
-    module.exit_json(changed=False, polls=polls, **status)
+    module.exit_json(changed=False, polls=polls, **dict(status, **host_facts()))
 
 
 if __name__ == "__main__":

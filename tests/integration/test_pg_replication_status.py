@@ -222,3 +222,28 @@ def test_unreachable_port_is_a_clear_error(module):
     result = module(MODULE, {"port": port, "connect_timeout": 5})
     assert result.failed
     assert result.msg.startswith("cannot connect to PostgreSQL at postgres@127.0.0.1:%d/" % port)
+
+
+def test_archiver_counts_on_both_roles_and_archive_size(module, lab, tmp_path):
+    (tmp_path / "000000010000000000000001").write_bytes(b"w" * 4096)
+    (tmp_path / "00000002.history").write_bytes(b"h" * 10)
+    (tmp_path / "subdir").mkdir()
+    result = module(MODULE, {"archive_dir": str(tmp_path)})
+    assert not result.failed, result.msg
+    archiver = result["archiver"]
+    # The session lab does not archive: counts readable, all zero, nothing archived yet.
+    assert archiver["archive_mode"] == "off"
+    assert archiver["archived_count"] == 0 and archiver["failed_count"] == 0
+    assert archiver["last_archived_wal"] is None and archiver["last_failed_wal"] is None
+    assert archiver["stats_reset"]
+    assert result["archive"] == {"path": str(tmp_path), "exists": True, "bytes": 4106,
+                                 "files": 2, "error": None}
+
+    standby = module(MODULE, {}, node=lab.standby)
+    assert not standby.failed, standby.msg
+    assert standby["archiver"]["archived_count"] == 0
+    assert "archive" not in standby.result
+
+    missing = module(MODULE, {"archive_dir": str(tmp_path / "missing")})
+    assert not missing.failed, missing.msg
+    assert missing["archive"]["exists"] is False and missing["archive"]["bytes"] is None

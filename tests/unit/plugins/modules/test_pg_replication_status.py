@@ -44,7 +44,8 @@ def test_documentation_declares_full_check_mode():
     assert doc["extends_documentation_fragment"] == ["pgrepl.streaming.connection"]
     returned = yaml.safe_load(mod.RETURN)
     for key in ("role", "server_version", "timeline", "current_lsn", "standbys", "slots",
-                "wal_receiver", "replay_lag_bytes", "replay_lag_seconds", "replay_paused"):
+                "wal_receiver", "replay_lag_bytes", "replay_lag_seconds", "replay_paused",
+                "archiver", "archive"):
         assert key in returned, key
 
 
@@ -54,7 +55,7 @@ def test_documentation_declares_full_check_mode():
 @pytest.mark.parametrize("major", [13, 14, 15, 16, 17])
 def test_primary_queries_read_position_last(major):
     queries = q.queries_for("primary", major)
-    assert list(queries) == ["standbys", "slots", "position"]
+    assert list(queries) == ["archiver", "standbys", "slots", "position"]
     assert "pg_stat_replication" in queries["standbys"]
     assert "reply_time" in queries["standbys"]
     assert "wal_status" in queries["slots"] and "safe_wal_size" in queries["slots"]
@@ -76,7 +77,7 @@ def test_slot_inactive_since_only_from_17(major, inactive):
 ])
 def test_standby_pause_state_function_per_version(major, function):
     queries = q.queries_for("standby", major)
-    assert list(queries) == ["wal_receiver", "position"]
+    assert list(queries) == ["archiver", "wal_receiver", "position"]
     assert function in queries["position"]
     other = {"pg_is_wal_replay_paused()", "pg_get_wal_replay_pause_state()"} - {function}
     assert other.pop() not in queries["position"]
@@ -87,6 +88,16 @@ def test_wal_receiver_uses_13_plus_columns(major):
     sql = q.queries_for("standby", major)["wal_receiver"]
     assert "written_lsn" in sql and "flushed_lsn" in sql and "received_lsn" not in sql
     assert "conninfo" in sql
+
+
+@pytest.mark.parametrize("role", ["primary", "standby"])
+@pytest.mark.parametrize("major", [13, 14, 15, 16, 17])
+def test_archiver_read_on_every_role_and_version(role, major):
+    sql = q.queries_for(role, major)["archiver"]
+    assert "FROM pg_stat_archiver" in sql
+    for column in ("archived_count", "failed_count", "last_archived_wal", "last_archived_time",
+                   "last_failed_wal", "last_failed_time", "current_setting('archive_mode')"):
+        assert column in sql
 
 
 def test_no_query_holds_a_placeholder_or_leftover_format_field():
@@ -171,6 +182,31 @@ def test_shape_slot_retained_bytes():
     assert q.shape_slot(dict(row, restart_lsn=None), "0/3000000")["retained_bytes"] is None
 
 
+def archiver_row(**over):
+    row = {"archive_mode": "on", "archived_count": 12, "failed_count": 3,
+           "last_archived_wal": "00000001000000000000000C", "last_archived_time": T0,
+           "last_failed_wal": "00000001000000000000000D", "last_failed_time": T0,
+           "stats_reset": T0}
+    row.update(over)
+    return row
+
+
+def test_shape_archiver_is_json_data():
+    out = q.shape_archiver([archiver_row(archived_count=decimal.Decimal("12"))])
+    assert out == {"archive_mode": "on", "archived_count": 12, "failed_count": 3,
+                   "last_archived_wal": "00000001000000000000000C",
+                   "last_archived_time": T0.isoformat(),
+                   "last_failed_wal": "00000001000000000000000D",
+                   "last_failed_time": T0.isoformat(), "stats_reset": T0.isoformat()}
+    assert isinstance(out["archived_count"], int)
+    never = q.shape_archiver([archiver_row(archive_mode="off", archived_count=0, failed_count=0,
+                                           last_archived_wal=None, last_archived_time=None,
+                                           last_failed_wal=None, last_failed_time=None)])
+    assert never["archived_count"] == 0 and never["last_failed_wal"] is None
+    assert never["archive_mode"] == "off"
+    assert q.shape_archiver([]) is None
+
+
 ROLE_PRIMARY = {"in_recovery": False, "server_version": "15.8 (Debian 15.8-0+deb12u1)",
                 "server_version_num": 150008}
 ROLE_STANDBY = dict(ROLE_PRIMARY, in_recovery=True)
@@ -194,6 +230,7 @@ class FakeServer:
 def test_read_status_primary():
     server = FakeServer([
         ("pg_is_in_recovery()", [ROLE_PRIMARY]),
+        ("pg_stat_archiver", [archiver_row()]),
         ("pg_stat_replication", [replication_row()]),
         ("pg_replication_slots", [{"slot_name": "standby1", "restart_lsn": "0/3000000"}]),
         ("pg_walfile_name", [{"current_lsn": "0/3000100",
@@ -207,6 +244,8 @@ def test_read_status_primary():
     assert status["slots"][0]["retained_bytes"] == 0x100
     assert "wal_receiver" not in status
     assert "pg_walfile_name" in server.seen[-1]
+    assert status["archiver"]["failed_count"] == 3
+    assert status["archiver"]["last_failed_time"] == T0.isoformat()
 
 
 def _standby_position(**over):
@@ -230,6 +269,7 @@ def _receiver(**over):
 def test_read_status_standby():
     server = FakeServer([
         ("pg_is_in_recovery()", [ROLE_STANDBY]),
+        ("pg_stat_archiver", [archiver_row(archive_mode="off", archived_count=0)]),
         ("pg_stat_wal_receiver", [_receiver()]),
         ("pg_last_wal_receive_lsn", [_standby_position()]),
     ])
@@ -243,6 +283,7 @@ def test_read_status_standby():
     assert status["wal_receiver"]["last_msg_send_time"] == T0.isoformat()
     assert status["wal_receiver"]["conninfo"] == "user=repl password=******** host=pg1"
     assert "standbys" not in status and "slots" not in status
+    assert status["archiver"]["archive_mode"] == "off"
 
 
 @pytest.mark.parametrize(("state", "paused"), [
@@ -250,6 +291,7 @@ def test_read_status_standby():
 def test_standby_without_receiver_and_pause_states(state, paused):
     server = FakeServer([
         ("pg_is_in_recovery()", [ROLE_STANDBY]),
+        ("pg_stat_archiver", [archiver_row()]),
         ("pg_stat_wal_receiver", []),
         ("pg_last_wal_receive_lsn", [_standby_position(receive_lsn=None,
                                                        replay_pause_state=state)]),
@@ -259,6 +301,38 @@ def test_standby_without_receiver_and_pause_states(state, paused):
     assert status["timeline"] == 1
     assert status["replay_lag_bytes"] is None
     assert status["replay_paused"] is paused
+
+
+# ------------------------------------------------------------------ archive directory size
+
+
+def test_archive_usage_counts_regular_files_only(tmp_path):
+    (tmp_path / "000000010000000000000001").write_bytes(b"x" * 1000)
+    (tmp_path / "00000002.history").write_bytes(b"y" * 24)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "000000010000000000000002").write_bytes(b"z" * 5000)
+    outside = tmp_path.parent / (tmp_path.name + "-outside")
+    outside.write_bytes(b"o" * 7000)
+    (tmp_path / "000000010000000000000003").symlink_to(outside)
+    usage = mod.archive_usage(str(tmp_path))
+    assert usage == {"path": str(tmp_path), "exists": True, "bytes": 1024, "files": 2,
+                     "error": None}
+
+
+def test_archive_usage_of_a_missing_or_unreadable_dir(tmp_path, monkeypatch):
+    missing = mod.archive_usage(str(tmp_path / "nope"))
+    assert missing["exists"] is False and missing["bytes"] is None
+    assert missing["error"] == "does not exist"
+    (tmp_path / "file").write_text("x")
+    assert mod.archive_usage(str(tmp_path / "file"))["error"] == "not a directory"
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(mod.os, "scandir", denied)
+    usage = mod.archive_usage(str(tmp_path))
+    assert usage["exists"] is True and usage["files"] is None
+    assert usage["error"] == "Permission denied"
 
 
 # ------------------------------------------------------------------ wait options
