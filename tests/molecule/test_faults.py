@@ -178,6 +178,10 @@ BAD_INPUT = {
                            ["pg-x and pg_x -> pg_x", "standby_slot_name"]),
     "slot-name-too-long": ({}, {}, {long_name(): {"ansible_host": STANDBYS[0]}, STANDBYS[1]: {}},
                            ["70 characters", "standby_slot_name"]),
+    # A Debian 13 standby (17) beside a Debian 12 primary (15) would clone 15's data under 17.
+    "mixed-major-versions": ({}, {}, {STANDBYS[0]: {"postgresql_version": "17"}, STANDBYS[1]: {}},
+                             ["Every host must run the same PostgreSQL major version",
+                              "%s: 17" % STANDBYS[0], "%s: 15" % PRIMARY]),
 }
 
 
