@@ -151,12 +151,14 @@ class Lab:
             # cluster_name becomes the walreceiver's application_name on the primary.
             conf.write("cluster_name = 'standby1'\n")
 
-    def start(self) -> Lab:
+    def start(self, standby: bool = True) -> Lab:
+        """Start the primary and, unless ``standby`` is false, its streaming standby."""
         self._init_primary()
         self.primary.start()
-        self._clone_standby()
-        self.standby.start()
-        self.wait_streaming("standby1")
+        if standby:
+            self._clone_standby()
+            self.standby.start()
+            self.wait_streaming("standby1")
         return self
 
     def wait_streaming(self, application_name: str, timeout: float = 60) -> None:
