@@ -435,10 +435,12 @@ def every_typed_variable_as_string(bools: str) -> dict[str, str]:
             "postgresql_lock_wait": "300", "postgresql_lock_stale_after": "7200",
             "primary_max_wal_senders": "10", "primary_max_replication_slots": "10",
             "standby_connect_timeout": "10", "standby_clone_timeout": "0",
-            "standby_wait_timeout": "300", "standby_clone_batch": "2"}
+            "standby_wait_timeout": "300", "standby_clone_batch": "2",
+            "primary_archive_max_age_days": "7", "primary_archive_max_percent": "10",
+            "primary_archive_max_bytes": "0", "primary_archive_keep_newest": "64"}
     assert set(ints) == typed_variables("int"), "a new int variable: add it here"
     truthy = {"postgresql_install_python_driver", "primary_data_checksums",
-              "primary_report_orphan_slots"}
+              "primary_report_orphan_slots", "postgresql_archive_mode"}
     assert truthy | {"standby_force_reclone"} == typed_variables("bool"), "a new bool: add it"
     yes, no = bools.split("/")
     values = {name: yes for name in truthy}
@@ -548,4 +550,85 @@ def test_c12_symlinked_data_dir_is_kept_with_its_server_running(cluster: Cluster
     finally:
         sh(host, f"systemctl stop {SERVICE} && rm {DATA_DIR} && mv {real} {DATA_DIR} && "
                  f"systemctl start {SERVICE}")
+    assert_healthy()
+
+
+# --- case 13: the WAL archive stays within its limits ----------------------------------------
+
+ARCHIVE_DIR = "/var/lib/postgresql/wal_archive"
+CLEANUP = "pgrepl-archive-cleanup"
+
+
+def archive_bytes() -> int:
+    """Total size of the regular files directly in the archive (what the limit counts)."""
+    return int(sh(PRIMARY, "find %s -maxdepth 1 -type f -printf '%%s\\n' | "
+                           "awk '{s += $1} END {print s + 0}'" % ARCHIVE_DIR))
+
+
+def test_c13_archive_cleanup_keeps_the_archive_within_its_limit(cluster: Cluster) -> None:
+    """WAL written past a small primary_archive_max_bytes: one run of
+    pgrepl-archive-cleanup.service brings the archive within the limit, oldest first, keeps the
+    newest primary_archive_keep_newest segments and the .history files, and removes a stale
+    temporary copy; archiving goes on. The schedule is moved out of the way (yearly) so the
+    hourly timer cannot run in the middle of the test."""
+    segment = 16 * 1024 * 1024
+    limit, keep = 10 * segment, 4
+    inventory = primary_only_inventory("c13")
+    small = {"primary_archive_max_bytes": limit, "primary_archive_keep_newest": keep,
+             "primary_archive_cleanup_schedule": "yearly"}
+    history = "%s/0000000F.history" % ARCHIVE_DIR
+    stale = "%s/.00000001000000000000FFFF.tmp.4242" % ARCHIVE_DIR
+    try:
+        run = lab.playbook("c13-small-archive", "site.yml", inventory, limit=PRIMARY,
+                           extra_vars=small)
+        assert run.rc == 0, run.tail()
+        unit = sh(PRIMARY, "systemctl cat %s.service %s.timer" % (CLEANUP, CLEANUP))
+        assert "--max-bytes %d" % limit in unit and "--keep-newest %d" % keep in unit, unit
+        assert "OnCalendar=yearly" in unit, unit
+        assert sh(PRIMARY, "systemctl is-enabled %s.timer" % CLEANUP) == "enabled"
+        assert sh(PRIMARY, "systemctl is-active %s.timer" % CLEANUP) == "active"
+        assert psql(PRIMARY, "SHOW archive_command") == (
+            "/usr/local/lib/pgrepl/pgrepl-archive-wal %p %f " + ARCHIVE_DIR)
+
+        sh(PRIMARY, "echo 'timeline history' >%s && touch -d '-2 hours' %s && "
+                    "chown postgres:postgres %s %s" % (history, stale, history, stale))
+        failed_before = int(psql(PRIMARY, "SELECT failed_count FROM pg_stat_archiver"))
+        switched = []
+        for _ in range(2 * limit // segment):
+            psql(PRIMARY, "INSERT INTO faults_rows (note) VALUES ('archive c13')")
+            switched.append(psql(PRIMARY, "SELECT pg_walfile_name(pg_switch_wal())"))
+        lab.wait_until("%s archived" % switched[-1], lambda: sh(
+            PRIMARY, "test -f %s/%s && echo yes || true" % (ARCHIVE_DIR, switched[-1])) == "yes")
+        before = archive_bytes()
+        assert before > limit, "premise: the archive (%d bytes) exceeds %d" % (before, limit)
+
+        sh(PRIMARY, "systemctl start %s.service" % CLEANUP)  # oneshot: returns when done
+
+        assert sh(PRIMARY, "systemctl show -p Result --value %s.service" % CLEANUP) == "success"
+        after = archive_bytes()
+        assert after <= limit, "the archive holds %d bytes, the limit is %d" % (after, limit)
+        present = set(sh(PRIMARY, "ls -A %s" % ARCHIVE_DIR).split())
+        assert set(switched[-keep:]) <= present, "a newest segment was deleted"
+        assert switched[0] not in present, "the oldest segment was kept"
+        assert "0000000F.history" in present
+        assert stale.rsplit("/", 1)[1] not in present
+        journal = sh(PRIMARY, "journalctl -u %s.service --no-pager -o cat -n 20" % CLEANUP)
+        assert "%s %s: deleted" % (CLEANUP, ARCHIVE_DIR) in journal, journal
+
+        # Archiving goes on after the cleanup.
+        psql(PRIMARY, "INSERT INTO faults_rows (note) VALUES ('archive c13 after')")
+        last = psql(PRIMARY, "SELECT pg_walfile_name(pg_switch_wal())")
+        lab.wait_until("%s archived" % last, lambda: sh(
+            PRIMARY, "test -f %s/%s && echo yes || true" % (ARCHIVE_DIR, last)) == "yes")
+        assert int(psql(PRIMARY, "SELECT failed_count FROM pg_stat_archiver")) == failed_before
+
+        status = lab.playbook("c13-status", "playbooks/status.yml", inventory, limit=PRIMARY)
+        assert status.rc == 0, status.tail()
+        assert_said(status, "archive %s:" % ARCHIVE_DIR, "failed")
+    finally:
+        sh(PRIMARY, "rm -f %s %s" % (history, stale))
+        restored = lab.playbook("c13-restored", "site.yml", inventory, limit=PRIMARY)
+    assert restored.rc == 0, restored.tail()
+    unit = sh(PRIMARY, "systemctl cat %s.service %s.timer" % (CLEANUP, CLEANUP))
+    assert "--max-bytes 0" in unit and "--keep-newest 64" in unit and "OnCalendar=hourly" in unit
     assert_healthy()
