@@ -97,7 +97,7 @@ def archiving() -> Iterator[ArchiveLab]:
 
 
 def test_segments_arrive_complete_and_durable(archiving: ArchiveLab) -> None:
-    segments = [archiving.switch() for _ in range(3)]
+    segments = [archiving.switch() for _switch in range(3)]
     archiving.wait_archived(segments[-1])
     size = archiving.node.scalar("SELECT pg_size_bytes(current_setting('wal_segment_size'))")
     for segment in segments:

@@ -594,7 +594,7 @@ def test_c13_archive_cleanup_keeps_the_archive_within_its_limit(cluster: Cluster
                     "chown postgres:postgres %s %s" % (history, stale, history, stale))
         failed_before = int(psql(PRIMARY, "SELECT failed_count FROM pg_stat_archiver"))
         switched = []
-        for _ in range(2 * limit // segment):
+        for _switch in range(2 * limit // segment):
             psql(PRIMARY, "INSERT INTO faults_rows (note) VALUES ('archive c13')")
             switched.append(psql(PRIMARY, "SELECT pg_walfile_name(pg_switch_wal())"))
         lab.wait_until("%s archived" % switched[-1], lambda: sh(
