@@ -184,3 +184,13 @@ def mogrify(conn, query, args=None):
     """The exact statement psycopg2 would send (for ``queries`` in results)."""
     with conn.cursor() as cur:
         return cur.mogrify(query, args).decode("utf-8")
+
+
+def db_errors():
+    """The exception classes a statement can raise (none without the driver)."""
+    return (psycopg2.Error,) if HAS_PSYCOPG2 else ()
+
+
+def server_message(exc):
+    """The server's own text of a database error."""
+    return (getattr(exc, "pgerror", None) or str(exc)).strip()

@@ -241,14 +241,6 @@ def argument_spec():
     return spec
 
 
-def db_errors():
-    return (connection.psycopg2.Error,) if connection.HAS_PSYCOPG2 else ()
-
-
-def server_message(exc):
-    return (getattr(exc, "pgerror", None) or str(exc)).strip()
-
-
 class SlotRun(object):
     """One run of the module against an open connection."""
 
@@ -300,11 +292,11 @@ class SlotRun(object):
         """Drop the slot; SlotInUse when a consumer holds it."""
         try:
             self.statement(slot_sql.DROP_SQL, {"name": self.name})
-        except db_errors() as exc:
+        except connection.db_errors() as exc:
             if exc.pgcode == UNDEFINED_OBJECT:
                 return  # dropped by someone else meanwhile: the goal is reached
             if exc.pgcode == OBJECT_IN_USE:
-                raise slot_sql.SlotInUse(server_message(exc)) from exc
+                raise slot_sql.SlotInUse(connection.server_message(exc)) from exc
             raise
 
     def drop_inactive(self):
@@ -343,10 +335,10 @@ class SlotRun(object):
             self.apply(action, slot)
         except (SlotError, slot_sql.SlotInUse) as exc:
             self.fail(str(exc))
-        except db_errors() as exc:
+        except connection.db_errors() as exc:
             self.fail("could not %s replication slot %r: %s"
                       % ("create" if self.params["state"] == "present" else "drop",
-                         self.name, server_message(exc)))
+                         self.name, connection.server_message(exc)))
         self.module.exit_json(changed=action != "none", name=self.name,
                               queries=self.queries, slot=self.slot_now())
 

@@ -303,14 +303,6 @@ def statement_template(action, clauses):
 # ---------------------------------------------------------------- the run
 
 
-def db_errors():
-    return (connection.psycopg2.Error,) if connection.HAS_PSYCOPG2 else ()
-
-
-def server_message(exc):
-    return (getattr(exc, "pgerror", None) or str(exc)).strip()
-
-
 class UserRun(object):
     """One run of the module against an open connection."""
 
@@ -345,16 +337,16 @@ class UserRun(object):
             if problem:
                 self.fail(problem, read=False)
             row = self.read_role()
-        except db_errors() as exc:
+        except connection.db_errors() as exc:
             self.fail("could not read role %r from pg_authid: %s"
-                      % (self.name, server_message(exc)), read=False)
+                      % (self.name, connection.server_message(exc)), read=False)
         action, clauses = plan(self.params, row)
         if action is not None:
             try:
                 self.statement(action, clauses)
-            except db_errors() as exc:
+            except connection.db_errors() as exc:
                 self.fail("could not %s role %r: %s"
-                          % (action, self.name, server_message(exc)))
+                          % (action, self.name, connection.server_message(exc)))
         self.module.exit_json(changed=action is not None, name=self.name,
                               queries=self.queries, role=role_result(self.read_role()))
 
