@@ -68,7 +68,8 @@ ARCHIVER_QUERY = (
 )
 
 # Lag in seconds is 0 when everything received is replayed: on an idle primary the last
-# replayed transaction grows old although the standby is fully caught up.
+# replayed transaction grows old although the standby is fully caught up. The delay is the
+# plain now() - pg_last_xact_replay_timestamp(), NULL until a transaction was replayed.
 STANDBY_POSITION_QUERY = (
     "SELECT pg_last_wal_receive_lsn()::text AS receive_lsn,"
     " pg_last_wal_replay_lsn()::text AS replay_lsn,"
@@ -76,6 +77,8 @@ STANDBY_POSITION_QUERY = (
     " (CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
     " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END)::float8"
     " AS replay_lag_seconds,"
+    " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8"
+    " AS replay_delay_seconds,"
     " {pause_state} AS replay_pause_state,"
     " (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_timeline"
 )
@@ -214,6 +217,7 @@ def shape_standby_server(server, rows):
         last_replay_time=position["last_replay_time"],
         replay_lag_bytes=lsn_diff(position["receive_lsn"], position["replay_lsn"]),
         replay_lag_seconds=position["replay_lag_seconds"],
+        replay_delay_seconds=position["replay_delay_seconds"],
         replay_pause_state=pause_state,
         replay_paused=pause_state != "not paused",
         # The timeline being received; without a receiver, the last restartpoint's.

@@ -16,7 +16,8 @@ description:
     other WAL sender) with its positions and lags, and every replication slot with the WAL it
     retains.
   - On a standby, returns its WAL receiver (C(pg_stat_wal_receiver)), its received and
-    replayed positions, the replay lag in bytes and seconds, and whether replay is paused.
+    replayed positions, the replay lag in bytes and seconds, the age of the last replayed
+    transaction, and whether replay is paused.
   - Can wait until standbys stream (O(wait_for_standbys)), until a standby's own WAL receiver
     streams (O(wait_for_streaming)), or until replay lag is small enough (O(max_lag_bytes)),
     and fails after O(timeout) seconds with the last status read.
@@ -335,6 +336,16 @@ replay_lag_seconds:
   returned: when role is standby
   type: float
   sample: 0.0
+replay_delay_seconds:
+  description:
+    - Seconds since the commit of the last replayed transaction (now minus the
+      C(pg_last_xact_replay_timestamp) function), the usual measure of replay delay; null
+      when no transaction was replayed since the server started.
+    - Unlike RV(replay_lag_seconds) it keeps growing while the primary is idle, and it
+      compares the standby's clock with the primary's commit time, so clock skew shows in it.
+  returned: when role is standby
+  type: float
+  sample: 2.345
 replay_pause_state:
   description:
     - C(not paused), C(pause requested) or C(paused), from the C(pg_get_wal_replay_pause_state)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from .pgcluster import SUPERUSER_PASSWORD, free_port
+import pytest
+
+from .pgcluster import SUPERUSER_PASSWORD, Lab, free_port
 
 MODULE = "pg_replication_status"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _standby1(result):
@@ -247,3 +255,173 @@ def test_archiver_counts_on_both_roles_and_archive_size(module, lab, tmp_path):
     missing = module(MODULE, {"archive_dir": str(tmp_path / "missing")})
     assert not missing.failed, missing.msg
     assert missing["archive"]["exists"] is False and missing["archive"]["bytes"] is None
+
+
+def _lsn(text):
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def test_standby_wal_receiver_matches_the_server(module, lab):
+    lab.primary.sql("CREATE TABLE IF NOT EXISTS status_match(i int)")
+    lab.primary.sql("INSERT INTO status_match VALUES (1)")
+    written = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
+    _wait_replayed(lab)
+
+    result = module(MODULE, {}, node=lab.standby)
+    assert not result.failed, result.msg
+    # Read after the module: positions only move forward, the rest must be equal.
+    server = dict(zip(
+        ("status", "sender_host", "sender_port", "slot_name", "flushed_lsn", "received_tli"),
+        lab.standby.sql("SELECT status, sender_host, sender_port, slot_name,"
+                        " flushed_lsn::text, received_tli FROM pg_stat_wal_receiver")[0]))
+    after = dict(zip(("receive", "replay", "delay"), lab.standby.sql(
+        "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+        " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8")[0]))
+    primary_lsn = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
+    primary_tli = int(lab.primary.scalar(
+        "SELECT pg_walfile_name(pg_current_wal_lsn())")[:8], 16)
+
+    receiver = result["wal_receiver"]
+    assert receiver["status"] == server["status"] == "streaming"
+    assert receiver["slot_name"] == server["slot_name"] == "standby1"
+    assert receiver["sender_host"] == server["sender_host"] == "127.0.0.1"
+    assert receiver["sender_port"] == server["sender_port"] == lab.primary.port
+    assert receiver["received_tli"] == server["received_tli"] == primary_tli
+    assert result["timeline"] == primary_tli
+    # written <= replayed <= received (flushed) <= the server's later reading <= the primary.
+    assert _lsn(written) <= _lsn(result["replay_lsn"]) <= _lsn(result["receive_lsn"])
+    assert _lsn(result["receive_lsn"]) <= _lsn(after["receive"]) <= _lsn(primary_lsn)
+    assert _lsn(written) <= _lsn(receiver["flushed_lsn"]) <= _lsn(server["flushed_lsn"])
+    assert _lsn(result["replay_lsn"]) <= _lsn(after["replay"])
+    assert result["replay_lag_bytes"] == (
+        _lsn(result["receive_lsn"]) - _lsn(result["replay_lsn"]))
+    # A transaction was replayed: the delay is its age, read a moment before the server's.
+    delay = result["replay_delay_seconds"]
+    assert isinstance(delay, float) and 0 <= delay <= after["delay"]
+    assert result["last_replay_time"]
+
+
+# ------------------------------------------------------------------ playbooks/status.yml
+
+
+def _local(port):
+    """A node reached without SSH or become; the module reads the lab's socket dir."""
+    return {"ansible_connection": "local", "ansible_become": False, "postgresql_port": port}
+
+
+def _inventory(lab, primary, standby):
+    return {"all": {
+        "vars": {"ansible_python_interpreter": sys.executable,
+                 "status_unix_socket": str(lab.sockdir)},
+        "children": {"primary": {"hosts": primary}, "standby": {"hosts": standby}}}}
+
+
+def _status_playbook(tmp_path, inventory, *extra):
+    """Run playbooks/status.yml; returns (rc, output with whitespace flattened, output)."""
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    # The test servers want a password on their socket too: libpq reads it from here.
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0", PGPASSWORD=SUPERUSER_PASSWORD)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(path),
+         str(REPO / "playbooks/status.yml"), *extra],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    output = proc.stdout + proc.stderr
+    return proc.returncode, " ".join(output.split()), output
+
+
+def test_status_playbook_shows_every_node(lab, tmp_path):
+    _wait_replayed(lab)
+    inventory = _inventory(lab, {"pg-primary": _local(lab.primary.port)},
+                           {"pg-standby": _local(lab.standby.port)})
+    rc, flat, output = _status_playbook(tmp_path, inventory)
+    assert rc == 0, output
+    timeline = int(lab.primary.scalar("SELECT pg_walfile_name(pg_current_wal_lsn())")[:8], 16)
+    for fragment in (
+            "role primary (not in recovery), timeline %d" % timeline,
+            "standby1 streaming async",
+            "standby1 physical True reserved",
+            "role standby (in recovery)",
+            "wal receiver streaming",
+            "sender 127.0.0.1:%d" % lab.primary.port,
+            "slot standby1",
+            "timeline %d" % timeline,
+            "replay not paused",
+            "pg-primary primary primary no ok, 1 standby(s) streaming (standby1)",
+            "pg-standby standby standby yes ok, streams from 127.0.0.1:%d, lag" % lab.primary.port):
+        assert fragment in flat, fragment + "\n" + output
+    assert "!!" not in flat and SUPERUSER_PASSWORD not in output
+
+
+def test_status_playbook_reports_down_and_unreachable_nodes_and_shows_the_others(lab, tmp_path):
+    inventory = _inventory(lab, {"pg-primary": _local(lab.primary.port)}, {
+        "pg-standby": _local(lab.standby.port),
+        "pg-down": _local(free_port()),  # nothing listens there: PostgreSQL is not running
+        "pg-gone": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1",
+                    "ansible_port": free_port()},  # SSH refused: unreachable
+    })
+    rc, flat, output = _status_playbook(tmp_path, inventory)
+    assert rc != 0, output
+    for fragment in ("wal receiver streaming", "slot standby1",
+                     "pg-down standby - - !! NO STATUS (is PostgreSQL running?): cannot connect",
+                     "pg-gone standby - - !! UNREACHABLE:",
+                     "pg-primary primary primary no ok, 1 standby(s) streaming (standby1)",
+                     "pg-standby standby standby yes ok, streams from",
+                     "Fail when a node is unreachable, down, misplaced or not streaming"):
+        assert fragment in flat, fragment + "\n" + output
+    assert "pg-primary: " not in flat and "pg-standby: " not in flat
+
+
+def test_status_playbook_flags_a_misplaced_inventory(lab, tmp_path):
+    inventory = _inventory(lab, {"pg-standby": _local(lab.standby.port)},
+                           {"pg-primary": _local(lab.primary.port)})
+    rc, flat, output = _status_playbook(tmp_path, inventory)
+    assert rc != 0, output
+    for fragment in (
+            "pg-primary standby primary no !! MISPLACED: in group standby but NOT IN RECOVERY",
+            "pg-standby primary standby yes !! MISPLACED: in group primary but IN RECOVERY",
+            # Both views are still printed, each by its real role.
+            "standby1 streaming async", "wal receiver streaming"):
+        assert fragment in flat, fragment + "\n" + output
+
+
+def test_status_playbook_waits_on_the_primary_only(lab, tmp_path):
+    inventory = _inventory(lab, {"pg-primary": _local(lab.primary.port)},
+                           {"pg-standby": _local(lab.standby.port)})
+    rc, flat, output = _status_playbook(tmp_path, inventory, "-e", "status_wait_for_standbys=1",
+                                        "-e", "status_timeout=30")
+    assert rc == 0, output
+    rc, flat, output = _status_playbook(
+        tmp_path, inventory, "-e", json.dumps({"status_wait_for_standbys": ["standby1"]}))
+    assert rc == 0, output
+
+    rc, flat, output = _status_playbook(tmp_path, inventory, "-e", "status_wait_for_standbys=2",
+                                        "-e", "status_timeout=1")
+    assert rc != 0, output
+    for fragment in ("pg-primary primary primary no !! FAILED: timed out after 1s",
+                     "at least 2 streaming standby(s) (found 1)",
+                     "pg-standby standby standby yes ok, streams from",
+                     "standby1 streaming async"):
+        assert fragment in flat, fragment + "\n" + output
+
+
+@pytest.fixture
+def lone_standby():
+    """A lab of its own whose primary is stopped: the standby keeps running, not streaming."""
+    own = Lab().start()
+    own.primary.stop()
+    yield own
+    own.stop()
+
+
+def test_status_playbook_shows_a_standby_that_does_not_stream(lone_standby, tmp_path):
+    lab = lone_standby
+    inventory = _inventory(lab, {"pg-primary": _local(lab.primary.port)},
+                           {"pg-standby": _local(lab.standby.port)})
+    rc, flat, output = _status_playbook(tmp_path, inventory)
+    assert rc != 0, output
+    assert "role standby (in recovery)" in flat, output
+    assert "pg-primary primary - - !! NO STATUS" in flat, output
+    assert "pg-standby standby standby yes !! NOT STREAMING: " in flat, output

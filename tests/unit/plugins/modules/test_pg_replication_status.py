@@ -45,6 +45,7 @@ def test_documentation_declares_full_check_mode():
     returned = yaml.safe_load(mod.RETURN)
     for key in ("role", "server_version", "timeline", "current_lsn", "standbys", "slots",
                 "wal_receiver", "replay_lag_bytes", "replay_lag_seconds", "replay_paused",
+                "replay_delay_seconds",
                 "archiver", "archive"):
         assert key in returned, key
 
@@ -88,6 +89,14 @@ def test_wal_receiver_uses_13_plus_columns(major):
     sql = q.queries_for("standby", major)["wal_receiver"]
     assert "written_lsn" in sql and "flushed_lsn" in sql and "received_lsn" not in sql
     assert "conninfo" in sql
+
+
+@pytest.mark.parametrize("major", [13, 17])
+def test_standby_replay_delay_is_the_plain_age_of_the_last_replayed_transaction(major):
+    position = q.queries_for("standby", major)["position"]
+    # No CASE around it: unlike replay_lag_seconds it stays NULL until a transaction replayed.
+    assert ("extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8"
+            " AS replay_delay_seconds") in position
 
 
 @pytest.mark.parametrize("role", ["primary", "standby"])
@@ -251,6 +260,7 @@ def test_read_status_primary():
 def _standby_position(**over):
     row = {"receive_lsn": "0/5000000", "replay_lsn": "0/4FFF000",
            "last_replay_time": T0, "replay_lag_seconds": 1.25,
+           "replay_delay_seconds": 7.5,
            "replay_pause_state": "not paused", "checkpoint_timeline": 1}
     row.update(over)
     return row
@@ -277,6 +287,7 @@ def test_read_status_standby():
     assert status["role"] == "standby" and status["in_recovery"] is True
     assert status["replay_lag_bytes"] == 0x1000
     assert status["replay_lag_seconds"] == 1.25
+    assert status["replay_delay_seconds"] == 7.5
     assert status["replay_paused"] is False
     assert status["last_replay_time"] == T0.isoformat()
     assert status["timeline"] == 3  # the received timeline wins over the restartpoint's
@@ -294,10 +305,13 @@ def test_standby_without_receiver_and_pause_states(state, paused):
         ("pg_stat_archiver", [archiver_row()]),
         ("pg_stat_wal_receiver", []),
         ("pg_last_wal_receive_lsn", [_standby_position(receive_lsn=None,
-                                                       replay_pause_state=state)]),
+                                                       replay_pause_state=state,
+                                                       last_replay_time=None,
+                                                       replay_delay_seconds=None)]),
     ])
     status = q.read_status(None, server.fetch)
     assert status["wal_receiver"] is None
+    assert status["last_replay_time"] is None and status["replay_delay_seconds"] is None
     assert status["timeline"] == 1
     assert status["replay_lag_bytes"] is None
     assert status["replay_paused"] is paused
