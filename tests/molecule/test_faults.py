@@ -440,7 +440,7 @@ def every_typed_variable_as_string(bools: str) -> dict[str, str]:
             "primary_archive_max_bytes": "0", "primary_archive_keep_newest": "64"}
     assert set(ints) == typed_variables("int"), "a new int variable: add it here"
     truthy = {"postgresql_install_python_driver", "primary_data_checksums",
-              "primary_report_orphan_slots", "postgresql_archive_mode"}
+              "primary_report_orphan_slots", "postgresql_archive_mode", "primary_rewind_source"}
     assert truthy | {"standby_force_reclone"} == typed_variables("bool"), "a new bool: add it"
     yes, no = bools.split("/")
     values = {name: yes for name in truthy}
