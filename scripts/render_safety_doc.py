@@ -1,7 +1,8 @@
 """Render the generated tables of docs/safety.md from the code that decides.
 
 The standby decision (plugins/filter/standby_decision.py) is written between the markers
-<!-- BEGIN generated: standby-decision --> and <!-- END generated: standby-decision -->;
+<!-- BEGIN generated: standby-decision --> and <!-- END generated: standby-decision -->, the
+failover decision (plugins/filter/promotion_check.py) between the promotion-check ones;
 tests/lint/test_docs.py fails when the committed page differs. Rewrite it with
 `python scripts/render_safety_doc.py --write`.
 """
@@ -16,11 +17,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "collections"))
 
 from ansible_collections.pgrepl.streaming.plugins.filter import (  # noqa: E402
+    promotion_check,
     standby_decision,
 )
 
 PAGE = REPO / "docs" / "safety.md"
-TABLES = {"standby-decision": standby_decision.render_markdown}
+TABLES = {"standby-decision": standby_decision.render_markdown,
+          "promotion-check": promotion_check.render_markdown}
 
 
 def render(text: str) -> str:
