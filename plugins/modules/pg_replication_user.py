@@ -52,8 +52,8 @@ options:
     description:
       - V(present) creates the role, or brings its password and attributes in line.
       - V(absent) drops the role when it exists. A role that still owns objects or holds
-        privileges cannot be dropped; the module then fails with the server's message
-        naming them.
+        privileges (other than those of O(rewind), which are revoked first) cannot be
+        dropped; the module then fails with the server's message naming them.
     type: str
     default: present
     choices: [absent, present]
@@ -68,6 +68,26 @@ options:
       - Whether the role has the C(LOGIN) attribute.
     type: bool
     default: true
+  rewind:
+    description:
+      - Whether the role may also be the source login of C(pg_rewind), which rejoins a
+        former primary as a standby (playbooks/rejoin.yml).
+      - V(true) grants C(EXECUTE) on the four functions C(pg_rewind) calls, C(pg_ls_dir)
+        (text, boolean, boolean), C(pg_stat_file) (text, boolean), C(pg_read_binary_file)
+        (text) and C(pg_read_binary_file) (text, bigint, bigint, boolean), so no superuser
+        login over the network is needed. Only the functions the role cannot
+        execute yet are granted; a superuser role needs none.
+      - V(false) revokes C(EXECUTE) on these functions from the role, where the role holds it
+        directly (a grant to C(PUBLIC) or to a role it is a member of is left alone). A
+        superuser revokes as the functions' owner, so a grant made by another grantor stays;
+        the module then fails, naming that grantor.
+      - Not set (the default), the grants are left as they are.
+      - Function privileges belong to one database; the grants are made in (and revoked
+        from) O(login_db), the database C(pg_rewind) must connect to.
+      - With O(state=absent) the role's grants on these functions are revoked before the role
+        is dropped, whatever O(rewind) says (they would stop C(DROP ROLE)).
+    type: bool
+    version_added: 0.3.0
   login_user:
     description:
       - The role to connect as.
@@ -134,6 +154,25 @@ name:
   returned: always
   type: str
   sample: replicator
+rewind_granted:
+  description:
+    - The functions granted (or, in check mode, to be granted) for O(rewind=true); empty when
+      the role already had them, or O(rewind) is not V(true).
+  returned: always
+  type: list
+  elements: str
+  sample: ["pg_catalog.pg_ls_dir(text, boolean, boolean)"]
+  version_added: 0.3.0
+rewind_revoked:
+  description:
+    - The functions revoked (or, in check mode, to be revoked) for O(rewind=false), or before
+      the role is dropped with O(state=absent); empty when the role held none of them directly,
+      or O(rewind) is not V(false) with O(state=present).
+  returned: always
+  type: list
+  elements: str
+  sample: ["pg_catalog.pg_ls_dir(text, boolean, boolean)"]
+  version_added: 0.3.0
 queries:
   description:
     - Statements that changed something, as sent to the server, except that the password
@@ -208,6 +247,8 @@ def argument_spec():
         state=dict(type="str", default="present", choices=["absent", "present"]),
         replication=dict(type="bool", default=True),
         login=dict(type="bool", default=True),
+        # None: leave the grants alone; False revokes them.
+        rewind=dict(type="bool"),
     )
     return spec
 
@@ -292,6 +333,30 @@ def plan(params, row):
     return ("alter", clauses) if clauses else (None, [])
 
 
+# What pg_rewind calls on its source server (PostgreSQL docs, pg_rewind, "Notes"); the same
+# signatures from 13 to 17. Constants: never built from input.
+REWIND_FUNCTIONS = (
+    "pg_catalog.pg_ls_dir(text, boolean, boolean)",
+    "pg_catalog.pg_stat_file(text, boolean)",
+    "pg_catalog.pg_read_binary_file(text)",
+    "pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)",
+)
+
+MISSING_GRANTS_SQL = (
+    "SELECT f AS function FROM unnest(%(functions)s::text[]) AS f"
+    " WHERE NOT has_function_privilege(%(name)s, f, 'EXECUTE') ORDER BY 1"
+)
+
+# EXECUTE the role holds itself (not through PUBLIC or a membership), with who granted it.
+DIRECT_GRANTS_SQL = (
+    "SELECT f AS function, a.grantor::regrole::text AS grantor"
+    " FROM unnest(%(functions)s::text[]) AS f"
+    " JOIN pg_proc AS p ON p.oid = f::regprocedure, aclexplode(p.proacl) AS a"
+    " WHERE a.privilege_type = 'EXECUTE'"
+    " AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = %(name)s) ORDER BY 1, 2"
+)
+
+
 def statement_template(action, clauses):
     """SQL text with ``{}`` for the role name and ``%s`` for the verifier."""
     if action == "drop":
@@ -341,14 +406,78 @@ class UserRun(object):
             self.fail("could not read role %r from pg_authid: %s"
                       % (self.name, connection.server_message(exc)), read=False)
         action, clauses = plan(self.params, row)
+        granted = revoked = []
+        if action == "drop":
+            # What rewind=true granted would stop DROP ROLE ("privileges for function ...").
+            revoked = self.revoke_rewind(role_existed=True)
         if action is not None:
             try:
                 self.statement(action, clauses)
             except connection.db_errors() as exc:
                 self.fail("could not %s role %r: %s"
                           % (action, self.name, connection.server_message(exc)))
-        self.module.exit_json(changed=action is not None, name=self.name,
-                              queries=self.queries, role=role_result(self.read_role()))
+        if self.params["state"] == "present" and self.params["rewind"] is True:
+            granted = self.grant_rewind(role_existed=row is not None)
+        elif self.params["state"] == "present" and self.params["rewind"] is False:
+            revoked = self.revoke_rewind(role_existed=row is not None)
+        self.module.exit_json(changed=action is not None or bool(granted or revoked),
+                              name=self.name, queries=self.queries,
+                              role=role_result(self.read_role()),
+                              rewind_granted=granted, rewind_revoked=revoked)
+
+    def rewind_rows(self, query):
+        try:
+            return connection.fetch_all(self.conn, query, {"functions": list(REWIND_FUNCTIONS),
+                                                           "name": self.name})
+        except connection.db_errors() as exc:
+            self.fail("could not read the privileges of %r: %s"
+                      % (self.name, connection.server_message(exc)))
+
+    def function_privilege(self, verb, function):
+        """GRANT or REVOKE (``verb``) EXECUTE on ``function``; recorded, run unless check mode."""
+        from psycopg2 import sql
+
+        to_from = "TO" if verb == "GRANT" else "FROM"
+        # ``function`` is one of REWIND_FUNCTIONS, never input; the role name is quoted.
+        query = sql.SQL("%s EXECUTE ON FUNCTION %s %s {}" % (verb, function, to_from)).format(
+            sql.Identifier(self.name))
+        self.queries.append(connection.mogrify(self.conn, query, None))
+        if self.module.check_mode:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(query)
+        except connection.db_errors() as exc:
+            self.fail("could not %s EXECUTE on %s %s %r: %s"
+                      % (verb.lower(), function, to_from.lower(), self.name,
+                         connection.server_message(exc)))
+
+    def grant_rewind(self, role_existed):
+        """GRANT EXECUTE on the functions pg_rewind needs that the role lacks; their list."""
+        if role_existed:
+            missing = [row["function"] for row in self.rewind_rows(MISSING_GRANTS_SQL)]
+        else:  # a role created now (or, in check mode, to be created) has none of them
+            missing = list(REWIND_FUNCTIONS)
+        for function in missing:
+            self.function_privilege("GRANT", function)
+        return missing
+
+    def revoke_rewind(self, role_existed):
+        """REVOKE EXECUTE on the functions pg_rewind needs that the role holds; their list."""
+        if not role_existed:  # created now (or, in check mode, to be created): holds none
+            return []
+        held = sorted({row["function"] for row in self.rewind_rows(DIRECT_GRANTS_SQL)})
+        for function in held:
+            self.function_privilege("REVOKE", function)
+        if held and not self.module.check_mode:
+            # A superuser revokes as the functions' owner: a grant by anyone else stays.
+            left = self.rewind_rows(DIRECT_GRANTS_SQL)
+            if left:
+                self.fail("could not revoke EXECUTE from %r: %s; revoke it as that grantor"
+                          % (self.name, ", ".join("%s granted by %s"
+                                                  % (row["function"], row["grantor"])
+                                                  for row in left)))
+        return held
 
     def fail(self, msg, read=True):
         extra = {"role": role_result(self.read_role())} if read else {}

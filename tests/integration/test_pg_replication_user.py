@@ -12,11 +12,13 @@ import hashlib
 import time
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 import pytest
 
 from ansible_collections.pgrepl.streaming.plugins.module_utils import scram
+from ansible_collections.pgrepl.streaming.plugins.modules import pg_replication_user as mod
 
 from .pgcluster import free_port
 
@@ -283,3 +285,218 @@ def test_password_is_required_and_checked_before_connecting(lab, module):
     absent = module(MODULE, dict({"name": "it_nopw", "state": "absent"}, **offline))
     assert absent.failed and "cannot connect" in absent.msg
     assert role(lab.primary, "it_nopw") is None
+
+
+# ------------------------------------------------------------------ rewind: pg_rewind's grants
+
+REWIND_FUNCTIONS = list(mod.REWIND_FUNCTIONS)
+
+
+def executable(node, name):
+    """The REWIND_FUNCTIONS ``name`` may execute, as the server says (has_function_privilege)."""
+    return [f for f in REWIND_FUNCTIONS
+            if node.scalar("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (name, f))]
+
+
+def grant_queries(name, functions, verb="GRANT"):
+    to_from = "TO" if verb == "GRANT" else "FROM"
+    return ["%s EXECUTE ON FUNCTION %s %s \"%s\"" % (verb, f, to_from, name) for f in functions]
+
+
+def rewind_calls_as(node, user, password):
+    """Call, logged in as ``user``, each function the way pg_rewind does; the failures."""
+    calls = {
+        "pg_catalog.pg_ls_dir(text, boolean, boolean)": "SELECT pg_ls_dir('.', true, false)",
+        "pg_catalog.pg_stat_file(text, boolean)": "SELECT pg_stat_file('PG_VERSION', true)",
+        "pg_catalog.pg_read_binary_file(text)": "SELECT pg_read_binary_file('PG_VERSION')",
+        "pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)":
+            "SELECT pg_read_binary_file('PG_VERSION', 0, 2, true)",
+    }
+    assert sorted(calls) == sorted(REWIND_FUNCTIONS)
+    refused = []
+    conn = psycopg2.connect(host="127.0.0.1", port=node.port, user=user, password=password,
+                            dbname="postgres", connect_timeout=10)
+    conn.autocommit = True
+    with contextlib.closing(conn):
+        for function, query in calls.items():
+            with conn.cursor() as cur:
+                try:
+                    cur.execute(query)
+                    assert cur.fetchall()
+                except psycopg2.errors.InsufficientPrivilege:
+                    refused.append(function)
+    return refused
+
+
+def test_rewind_grants_what_pg_rewind_calls(lab, module, cleanup):
+    cleanup.append("it_rewind")
+    node = lab.primary
+    args = {"name": "it_rewind", "password": FIRST, "rewind": True}
+    create = ["CREATE ROLE \"it_rewind\" WITH LOGIN REPLICATION PASSWORD '********'"]
+
+    dry = module(MODULE, args, check=True)
+    assert not dry.failed and dry.changed, dry.msg
+    assert dry["rewind_granted"] == REWIND_FUNCTIONS and dry["rewind_revoked"] == []
+    assert dry["queries"] == create + grant_queries("it_rewind", REWIND_FUNCTIONS)
+    assert role(node, "it_rewind") is None
+
+    made = module(MODULE, args)
+    assert not made.failed and made.changed, made.msg
+    assert made["rewind_granted"] == REWIND_FUNCTIONS
+    assert made["queries"] == dry["queries"]
+    assert executable(node, "it_rewind") == REWIND_FUNCTIONS
+    assert rewind_calls_as(node, "it_rewind", FIRST) == []
+
+    again = module(MODULE, args)
+    assert not again.failed and not again.changed, again.msg
+    assert again["rewind_granted"] == [] and again["queries"] == []
+    dry_again = module(MODULE, args, check=True)
+    assert not dry_again.changed and dry_again["rewind_granted"] == []
+    assert executable(node, "it_rewind") == REWIND_FUNCTIONS
+
+
+def test_rewind_on_an_existing_role_check_mode_grants_nothing(lab, module, cleanup):
+    cleanup.append("it_rewind_late")
+    node = lab.primary
+    args = {"name": "it_rewind_late", "password": FIRST}
+    assert module(MODULE, args).changed
+    assert executable(node, "it_rewind_late") == []
+
+    dry = module(MODULE, dict(args, rewind=True), check=True)
+    assert not dry.failed and dry.changed, dry.msg
+    assert sorted(dry["rewind_granted"]) == sorted(REWIND_FUNCTIONS)
+    assert dry["queries"] == grant_queries("it_rewind_late", dry["rewind_granted"])
+    assert executable(node, "it_rewind_late") == []
+
+    made = module(MODULE, dict(args, rewind=True))
+    assert made.changed and made["rewind_granted"] == dry["rewind_granted"]
+    assert made["queries"] == dry["queries"]
+    assert executable(node, "it_rewind_late") == REWIND_FUNCTIONS
+    assert not module(MODULE, dict(args, rewind=True)).changed
+
+
+def test_rewind_grants_only_what_is_missing(lab, module, cleanup):
+    cleanup.append("it_rewind_part")
+    node = lab.primary
+    node.sql("CREATE ROLE it_rewind_part LOGIN REPLICATION PASSWORD %s", (FIRST,))
+    node.sql("GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean)"
+             " TO it_rewind_part")
+    made = module(MODULE, {"name": "it_rewind_part", "password": FIRST, "rewind": True})
+    assert made.changed, made.msg
+    others = [f for f in REWIND_FUNCTIONS if f != "pg_catalog.pg_stat_file(text, boolean)"]
+    assert sorted(made["rewind_granted"]) == sorted(others)
+    assert executable(node, "it_rewind_part") == REWIND_FUNCTIONS
+
+
+@pytest.mark.parametrize("rewind", [None, False])
+def test_no_rewind_no_grant_on_a_fresh_role(lab, module, cleanup, rewind):
+    name = "it_norewind_%s" % str(rewind).lower()
+    cleanup.append(name)
+    args = {"name": name, "password": FIRST}
+    if rewind is not None:
+        args["rewind"] = rewind
+    made = module(MODULE, args)
+    assert made.changed, made.msg
+    assert made["rewind_granted"] == [] and made["rewind_revoked"] == []
+    assert made["queries"] == [
+        "CREATE ROLE \"%s\" WITH LOGIN REPLICATION PASSWORD '********'" % name]
+    assert executable(lab.primary, name) == []
+    assert rewind_calls_as(lab.primary, name, FIRST) == REWIND_FUNCTIONS
+    assert not module(MODULE, args).changed
+
+
+def test_rewind_false_revokes_unset_leaves_alone(lab, module, cleanup):
+    """primary_rewind_source turned off: the grants go; the option left out: they stay."""
+    cleanup.append("it_unrewind")
+    node = lab.primary
+    args = {"name": "it_unrewind", "password": FIRST}
+    assert module(MODULE, dict(args, rewind=True)).changed
+    assert executable(node, "it_unrewind") == REWIND_FUNCTIONS
+
+    untouched = module(MODULE, args)  # rewind not set
+    assert not untouched.failed and not untouched.changed, untouched.msg
+    assert untouched["rewind_revoked"] == [] and untouched["queries"] == []
+    assert executable(node, "it_unrewind") == REWIND_FUNCTIONS
+
+    dry = module(MODULE, dict(args, rewind=False), check=True)
+    assert not dry.failed and dry.changed, dry.msg
+    assert sorted(dry["rewind_revoked"]) == sorted(REWIND_FUNCTIONS)
+    assert dry["rewind_granted"] == []
+    assert dry["queries"] == grant_queries("it_unrewind", dry["rewind_revoked"], "REVOKE")
+    assert executable(node, "it_unrewind") == REWIND_FUNCTIONS
+
+    revoked = module(MODULE, dict(args, rewind=False))
+    assert not revoked.failed and revoked.changed, revoked.msg
+    assert revoked["rewind_revoked"] == dry["rewind_revoked"]
+    assert revoked["queries"] == dry["queries"]
+    assert executable(node, "it_unrewind") == []
+    assert rewind_calls_as(node, "it_unrewind", FIRST) == REWIND_FUNCTIONS
+    assert can_log_in(node, "it_unrewind", FIRST, replication=True)  # the role itself stays
+
+    again = module(MODULE, dict(args, rewind=False))
+    assert not again.changed and again["rewind_revoked"] == [] and again["queries"] == []
+
+
+def test_a_grant_through_public_or_membership_is_not_revoked(lab, module, cleanup):
+    cleanup.extend(["it_member", "it_rewinders"])
+    node = lab.primary
+    node.sql("CREATE ROLE it_rewinders NOLOGIN")
+    node.sql("GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean)"
+             " TO it_rewinders")
+    node.sql("CREATE ROLE it_member LOGIN REPLICATION IN ROLE it_rewinders PASSWORD %s",
+             (FIRST,))
+    result = module(MODULE, {"name": "it_member", "password": FIRST, "rewind": False})
+    assert not result.failed and not result.changed, result.msg
+    assert result["rewind_revoked"] == []
+    assert executable(node, "it_member") == ["pg_catalog.pg_ls_dir(text, boolean, boolean)"]
+    # rewind=true counts what the role may execute, however it got it.
+    granted = module(MODULE, {"name": "it_member", "password": FIRST, "rewind": True})
+    assert granted.changed and "pg_catalog.pg_ls_dir(text, boolean, boolean)" not in (
+        granted["rewind_granted"])
+    assert len(granted["rewind_granted"]) == 3
+
+
+def test_a_grant_by_another_grantor_fails_clearly(lab, module, cleanup):
+    """A superuser's REVOKE acts as the owner: what another grantor granted survives it."""
+    cleanup.extend(["it_foreign", "it_grantor"])
+    node = lab.primary
+    node.sql("CREATE ROLE it_grantor LOGIN PASSWORD %s", (SECOND,))
+    node.sql("GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO it_grantor"
+             " WITH GRANT OPTION")
+    node.sql("CREATE ROLE it_foreign LOGIN REPLICATION PASSWORD %s", (FIRST,))
+    conn = psycopg2.connect(host="127.0.0.1", port=node.port, user="it_grantor",
+                            password=SECOND, dbname="postgres")
+    conn.autocommit = True
+    with contextlib.closing(conn), conn.cursor() as cur:
+        cur.execute("GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean)"
+                    " TO it_foreign")
+    try:
+        result = module(MODULE, {"name": "it_foreign", "password": FIRST, "rewind": False})
+        assert result.failed, result.msg
+        assert result.msg == ("could not revoke EXECUTE from 'it_foreign': pg_catalog."
+                              "pg_stat_file(text, boolean) granted by it_grantor; revoke it"
+                              " as that grantor")
+        assert result["queries"] == grant_queries(
+            "it_foreign", ["pg_catalog.pg_stat_file(text, boolean)"], "REVOKE")
+        assert executable(node, "it_foreign") == ["pg_catalog.pg_stat_file(text, boolean)"]
+    finally:  # DROP OWNED BY does not remove it either; CASCADE takes the grantor's grants
+        node.sql("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean)"
+                 " FROM it_grantor CASCADE")
+    assert executable(node, "it_foreign") == []
+    assert not module(MODULE, {"name": "it_foreign", "password": FIRST, "rewind": False}).changed
+
+
+def test_dropping_a_rewind_role_revokes_its_grants_first(lab, module, cleanup):
+    cleanup.append("it_rewind_drop")
+    node = lab.primary
+    assert module(MODULE, {"name": "it_rewind_drop", "password": FIRST, "rewind": True}).changed
+    absent = {"name": "it_rewind_drop", "state": "absent"}
+    dry = module(MODULE, absent, check=True)
+    assert dry.changed and sorted(dry["rewind_revoked"]) == sorted(REWIND_FUNCTIONS)
+    assert dry["queries"] == grant_queries("it_rewind_drop", dry["rewind_revoked"], "REVOKE") + [
+        "DROP ROLE \"it_rewind_drop\""]
+    assert executable(node, "it_rewind_drop") == REWIND_FUNCTIONS
+    dropped = module(MODULE, absent)
+    assert not dropped.failed and dropped.changed, dropped.msg
+    assert dropped["queries"] == dry["queries"] and dropped["role"] is None
+    assert role(node, "it_rewind_drop") is None
