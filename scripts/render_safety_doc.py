@@ -17,12 +17,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "collections"))
 
 from ansible_collections.pgrepl.streaming.plugins.filter import (  # noqa: E402
+    inventory_check,
     promotion_check,
     standby_decision,
 )
 
 PAGE = REPO / "docs" / "safety.md"
-TABLES = {"standby-decision": standby_decision.render_markdown,
+TABLES = {"inventory-check": inventory_check.render_markdown,
+          "standby-decision": standby_decision.render_markdown,
           "promotion-check": promotion_check.render_markdown}
 
 

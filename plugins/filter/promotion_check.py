@@ -129,7 +129,8 @@ def _fields(ev, ctx):
     return {
         "candidate": ctx["candidate"], "error": cand.get("error") or "no answer",
         "primaries": ", ".join(_primaries(ev, ctx)), "ahead": ", ".join(ahead),
-        "first": ahead[0] if ahead else "", "behind_bytes": behind,
+        "first": max(ahead, key=lambda host: _rank(ev[host])) if ahead else "",
+        "behind_bytes": behind,
         "timeline": cand.get("timeline"), "position": cand.get("position"),
     }
 
@@ -152,14 +153,15 @@ def server_position(status):
     status = status or {}
     if status.get("failed") or status.get("unreachable") or "in_recovery" not in status:
         return {"answered": False, "in_recovery": None, "timeline": None, "position": None,
-                "error": status.get("msg") or "no answer"}
+                "error": status.get("msg") or "no answer", "system_identifier": None}
     if status["in_recovery"]:
         known = [lsn for lsn in (status.get("receive_lsn"), status.get("replay_lsn")) if lsn]
         position = max(known, key=lsn_to_int) if known else None
     else:
         position = status.get("current_lsn")
     return {"answered": True, "in_recovery": status["in_recovery"],
-            "timeline": status.get("timeline"), "position": position, "error": ""}
+            "timeline": status.get("timeline"), "position": position, "error": "",
+            "system_identifier": status.get("system_identifier")}
 
 
 def render_markdown():

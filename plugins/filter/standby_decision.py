@@ -110,7 +110,9 @@ FOUND_ROWS = [
         "a server runs on it and does not say whether it is in recovery ({server_error})"),
     Row("running_primary", "a server runs on it and `pg_is_in_recovery()` is false: a primary",
         lambda ev, ctx: _server(ev).get("running") and _server(ev).get("in_recovery") is False,
-        "refuse", "a primary runs on it (pg_is_in_recovery() is false)"),
+        "refuse", "a primary runs on it (pg_is_in_recovery() is false). If it is a former "
+                  "primary of this cluster, playbooks/rejoin.yml makes it a standby with "
+                  "pg_rewind, keeping the data dir"),
     Row("other_system", "the control file's system identifier is not the primary's",
         lambda ev, ctx: _system_id(ev) != str(ctx["primary_system_identifier"]),
         "refuse",
@@ -122,7 +124,8 @@ FOUND_ROWS = [
         lambda ev, ctx: not ev.get("standby_signal"),
         "refuse",
         "it holds a copy of the primary's system that is not a standby (no standby.signal: a "
-        "former primary, a promoted standby or a standalone copy)"),
+        "former primary, a promoted standby or a standalone copy); playbooks/rejoin.yml makes "
+        "it a standby with pg_rewind, keeping the data dir"),
     Row("standby", "the primary's system with `standby.signal`",
         lambda ev, ctx: True,
         "keep", "it is a standby of this primary"),

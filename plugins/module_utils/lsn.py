@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 import re
 
-_LSN_RE = re.compile(r"^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$")
+_LSN_RE = re.compile(r"\A([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})\Z")
 
 
 def lsn_to_int(lsn):

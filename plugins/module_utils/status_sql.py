@@ -21,7 +21,8 @@ from ansible_collections.pgrepl.streaming.plugins.module_utils.lsn import (
 ROLE_QUERY = (
     "SELECT pg_is_in_recovery() AS in_recovery,"
     " current_setting('server_version') AS server_version,"
-    " current_setting('server_version_num')::int AS server_version_num"
+    " current_setting('server_version_num')::int AS server_version_num,"
+    " (SELECT system_identifier FROM pg_control_system())::text AS system_identifier"
 )
 
 # The WAL file name starts with the timeline in hex: the primary's current timeline is
@@ -185,6 +186,8 @@ def _server_fields(role_row):
         "server_version": role_row["server_version"],
         "server_version_num": int(role_row["server_version_num"]),
         "server_major": int(role_row["server_version_num"]) // 10000,
+        # Tells copies of one cluster (a former primary, its standbys) from unrelated ones.
+        "system_identifier": role_row.get("system_identifier"),
     }
 
 

@@ -159,6 +159,14 @@ server_major:
   returned: always
   type: int
   sample: 15
+system_identifier:
+  description:
+    - The database system identifier (C(pg_control_system)), the same on a primary and every
+      copy of it, as text.
+  returned: always
+  type: str
+  sample: "7441184467925331478"
+  version_added: 0.3.0
 timeline:
   description:
     - On a primary, the timeline it writes WAL on.

@@ -82,9 +82,10 @@ def test_every_row_is_in_the_rendered_table(row: pc.Row) -> None:
 
 def test_server_position_of_a_standby_is_the_larger_of_received_and_replayed() -> None:
     status = {"in_recovery": True, "timeline": 2, "receive_lsn": "0/5000100",
-              "replay_lsn": "0/5000000"}
+              "replay_lsn": "0/5000000", "system_identifier": "7441184467925331478"}
     assert pc.server_position(status) == {"answered": True, "in_recovery": True, "timeline": 2,
-                                          "position": "0/5000100", "error": ""}
+                                          "position": "0/5000100", "error": "",
+                                          "system_identifier": "7441184467925331478"}
     status["receive_lsn"] = None
     assert pc.server_position(status)["position"] == "0/5000000"
 
@@ -94,4 +95,5 @@ def test_server_position_of_a_primary_and_of_a_silent_server() -> None:
     assert pc.server_position(primary)["position"] == "0/6000000"
     down = {"failed": True, "msg": "connection refused"}
     assert pc.server_position(down) == {"answered": False, "in_recovery": None, "timeline": None,
-                                        "position": None, "error": "connection refused"}
+                                        "position": None, "error": "connection refused",
+                                        "system_identifier": None}
