@@ -151,6 +151,9 @@ def promotion_check(positions, candidate, force=False):
 def server_position(status):
     """A registered pg_replication_status result -> what the table compares."""
     status = status or {}
+    if status.get("skipped"):
+        return {"answered": False, "in_recovery": None, "timeline": None, "position": None,
+                "error": "no PostgreSQL on it yet", "system_identifier": None}
     if status.get("failed") or status.get("unreachable") or "in_recovery" not in status:
         return {"answered": False, "in_recovery": None, "timeline": None, "position": None,
                 "error": status.get("msg") or "no answer", "system_identifier": None}

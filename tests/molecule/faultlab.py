@@ -152,6 +152,14 @@ class Run:
         return "(full output: %s)\n%s" % (self.log, self.output[-chars:])
 
 
+@dataclass
+class Cluster:
+    """The converged lab: its inventory and the converge run."""
+
+    inventory: Path
+    converge: Run
+
+
 def playbook_command(playbook: str, inv: Path, extra_vars: dict | None = None,
                      limit: str | None = None, verbose: bool = False) -> list[str]:
     path = REPO / playbook if "/" in playbook or playbook == "site.yml" else CASES / playbook
@@ -250,3 +258,27 @@ def write_and_wait(hosts: Sequence[str] = STANDBYS, timeout: float = 120) -> int
 
 def row_count(host: str, table: str = "faults_rows") -> int:
     return int(psql(host, "SELECT count(*) FROM %s" % table))
+
+
+# --- network cuts ----------------------------------------------------------------------------
+
+def _netns(host: str, *rule: str) -> None:
+    """iptables inside the container's network namespace, entered from the host (the image
+    has no iptables; `podman pause` would not do: the kernel keeps accepting the WAL sent)."""
+    pid = subprocess.run(["podman", "inspect", "-f", "{{.State.Pid}}", host], env=environment(),
+                         capture_output=True, text=True, check=True).stdout.strip()
+    done = subprocess.run(["nsenter", "-t", pid, "-n", "iptables", *rule], env=environment(),
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, "iptables %s on %s: %s" % (" ".join(rule), host, done.stderr)
+
+
+def cut(host: str) -> None:
+    """Drop every packet to and from the host's network (loopback stays)."""
+    _netns(host, "-I", "INPUT", "!", "-i", "lo", "-j", "DROP")
+    _netns(host, "-I", "OUTPUT", "!", "-o", "lo", "-j", "DROP")
+
+
+def heal(host: str) -> None:
+    """Undo cut() (flush: the containers have no other rules)."""
+    _netns(host, "-F", "INPUT")
+    _netns(host, "-F", "OUTPUT")

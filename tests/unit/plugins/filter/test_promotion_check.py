@@ -37,6 +37,14 @@ def test_the_candidate_behind_is_refused_naming_the_advanced_one() -> None:
     assert "promote_force=true" in verdict["reason"]
 
 
+def test_the_standby_to_promote_instead_is_the_most_advanced() -> None:
+    verdict = check({"db2": standby("0/5000000"), "db3": standby("0/5000100"),
+                     "db4": standby("0/6000000")})
+    assert verdict["ahead"] == ["db3", "db4"]
+    assert verdict["behind_bytes"] == 0x1000000
+    assert "Promote db4 instead" in verdict["reason"]
+
+
 def test_a_higher_timeline_wins_over_a_higher_position() -> None:
     verdict = check({"db2": standby("1/0", timeline=1), "db3": standby("0/100", timeline=2)})
     assert verdict["found"] == "behind"
@@ -97,3 +105,9 @@ def test_server_position_of_a_primary_and_of_a_silent_server() -> None:
     assert pc.server_position(down) == {"answered": False, "in_recovery": None, "timeline": None,
                                         "position": None, "error": "connection refused",
                                         "system_identifier": None}
+
+
+def test_server_position_of_a_host_without_postgresql() -> None:
+    skipped = {"skipped": True, "changed": False}
+    assert pc.server_position(skipped)["answered"] is False
+    assert pc.server_position(skipped)["error"] == "no PostgreSQL on it yet"
