@@ -1,7 +1,7 @@
 """A lab of real systemd containers for the fault tests (tests/molecule/test_faults.py).
 
-One primary and two standbys (Debian 12 / PostgreSQL 15) named pgrepl-faults-pg1..3 on their
-own podman network, created and removed by scripts/lab.sh (LAB_PREFIX=pgrepl-faults). This
+One primary and two standbys (Debian 12 / PostgreSQL 15; see DISTRO) named pgrepl-faults-pg1..3
+on their own podman network, created and removed by scripts/lab.sh (LAB_PREFIX=pgrepl-faults). This
 module runs playbooks against them with generated inventories and reads their real state
 through `podman exec`: psql as postgres, stat, pg_controldata, checksums of the config files.
 """
@@ -9,6 +9,7 @@ through `podman exec`: psql as postgres, stat, pg_controldata, checksums of the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -23,16 +24,22 @@ import yaml
 from .hostenv import BIN, REPO, tool_env
 from .hostenv import require_podman as require_host_podman
 
-CASES = REPO / "tests" / "faults"
-OUTPUT = REPO / "tests" / "output" / "faults"
+# PGREPL_FAULTS_DISTRO=trixie builds the lab from Debian 13 / PostgreSQL 17 instead, with its
+# own container names and output directory (test_lifecycle.py reruns a case there).
+DISTRO = os.environ.get("PGREPL_FAULTS_DISTRO", "bookworm")
+VERSIONS = {"bookworm": "15", "trixie": "17"}
+SUFFIX = "" if DISTRO == "bookworm" else "-" + DISTRO
 
-PREFIX = "pgrepl-faults"
+CASES = REPO / "tests" / "faults"
+OUTPUT = REPO / "tests" / "output" / ("faults" + SUFFIX)
+
+PREFIX = "pgrepl-faults" + SUFFIX
 PRIMARY = PREFIX + "-pg1"
 STANDBYS = (PREFIX + "-pg2", PREFIX + "-pg3")
 HOSTS = (PRIMARY, *STANDBYS)
-IMAGE = "localhost/pgrepl-systemd:bookworm"
+IMAGE = "localhost/pgrepl-systemd:" + DISTRO
 
-VERSION = "15"
+VERSION = VERSIONS[DISTRO]
 DATA_DIR = "/var/lib/postgresql/%s/main" % VERSION
 CLONE_DIR = DATA_DIR + ".pgrepl-clone"
 CONF_DIR = "/etc/postgresql/%s/main" % VERSION
@@ -56,7 +63,7 @@ def slot_of(host: str) -> str:
 
 
 def environment() -> dict[str, str]:
-    return tool_env(LAB_PREFIX=PREFIX)
+    return tool_env(LAB_PREFIX=PREFIX, LAB_DISTRO=DISTRO)
 
 
 def require_podman() -> None:

@@ -4,18 +4,23 @@ with pg_rewind.
 
 Runs on the fault lab (the session's `cluster` fixture, tests/molecule/conftest.py:
 pgrepl-faults-pg1 primary, -pg2 and -pg3 standbys, Debian 12 / PostgreSQL 15). The tests run
-in file order; the last one leaves pg2 as the primary (nothing uses the lab after it). The
-measured times go to tests/output/faults/lifecycle-times.txt.
+in file order; test_l3 leaves pg2 as the primary (nothing uses the lab after it), and test_l4
+reruns test_l3 on a Debian 13 / PostgreSQL 17 lab of its own. The measured times go to
+tests/output/faults*/lifecycle-times.txt.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.molecule import faultlab as lab
 from tests.molecule.faultlab import (
+    CONF_DIR,
     DATA_DIR,
     OUTPUT,
     PRIMARY,
@@ -29,6 +34,7 @@ from tests.molecule.faultlab import (
     slot_of,
     snapshots,
 )
+from tests.molecule.hostenv import REPO
 from tests.molecule.test_faults import assert_refused, assert_said
 
 pytestmark = pytest.mark.molecule
@@ -243,13 +249,32 @@ def test_l3_failover_with_divergence_then_rejoin(cluster: Cluster) -> None:
     # For comparison: the same host re-cloned in full instead of rewound, by a run limited to
     # the primary and that host (as when a standby is added): pg3, outside the limit, keeps
     # its pg_hba line and its slot, and streams on.
-    hba_before = sh(PG2, "grep -c %s /etc/postgresql/15/main/pg_hba.conf" % PG3)
+    hba_before = sh(PG2, "grep -c %s %s/pg_hba.conf" % (PG3, CONF_DIR))
     recloned = lab.playbook("l3-reclone", "site.yml", inventory, limit="%s:%s" % (PG2, PRIMARY),
                             extra_vars={"standby_force_reclone": True})
     assert recloned.rc == 0, recloned.tail()
     record("full re-clone of the same host (site.yml, standby_force_reclone)", recloned)
     assert inode(PRIMARY) != inodes[PRIMARY] or sh(PRIMARY, "ls -d %s.pgrepl-old-* | wc -l"
                                                    % DATA_DIR) != "0"
-    assert sh(PG2, "grep -c %s /etc/postgresql/15/main/pg_hba.conf" % PG3) == hba_before
+    assert sh(PG2, "grep -c %s %s/pg_hba.conf" % (PG3, CONF_DIR)) == hba_before
     assert slot_of(PG3) in psql(PG2, "SELECT string_agg(slot_name, ' ') FROM pg_replication_slots")
     wait_streams_to(PG2, [PRIMARY, PG3])
+
+
+# --- the same failover and rejoin on Debian 13 / PostgreSQL 17 ---------------------------------
+
+def test_l4_failover_and_rejoin_on_debian13_pg17() -> None:
+    """test_l3 again, in a child pytest on a lab of its own built from Debian 13 /
+    PostgreSQL 17 (PGREPL_FAULTS_DISTRO=trixie; tests/output/faults-trixie/ keeps its logs)."""
+    child = dict(os.environ, PGREPL_FAULTS_DISTRO="trixie")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(Path(__file__).relative_to(REPO)), "-k", "test_l3",
+         "-p", "no:cacheprovider", "-q", "-rA"],
+        cwd=REPO, env=child, capture_output=True, text=True, check=False)
+    log = REPO / "tests" / "output" / "faults-trixie" / "pytest.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(done.stdout + done.stderr)
+    print(done.stdout[-3000:])
+    assert done.returncode == 0 and "1 passed" in done.stdout, (
+        "test_l3 failed on Debian 13 / PostgreSQL 17 (full output: %s)\n%s"
+        % (log, done.stdout[-6000:]))
