@@ -129,7 +129,7 @@ EXAMPLES = r"""
     login_db: shop
     login_host: db1.example.org
     login_user: replicator
-    login_password: "{{ vault_replicator_password }}"
+    login_password: "{{ vault_postgresql_replication_password }}"
 
 - name: Drop the slot of a decommissioned standby, even if it is still connected
   pgrepl.streaming.pg_replication_slot:

@@ -126,7 +126,7 @@ EXAMPLES = r"""
 - name: Replication role for the standbys, over the local socket as postgres
   pgrepl.streaming.pg_replication_user:
     name: replicator
-    password: "{{ vault_replication_password }}"
+    password: "{{ vault_postgresql_replication_password }}"
     login_unix_socket: /var/run/postgresql
   become: true
   become_user: postgres
