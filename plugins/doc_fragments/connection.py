@@ -34,12 +34,12 @@ options:
     type: str
     default: ''
     aliases: [unix_socket]
-  port:
+  login_port:
     description:
       - Server port.
     type: int
     default: 5432
-    aliases: [login_port]
+    aliases: [port]
   login_db:
     description:
       - Database to connect to. For a logical slot this is the database the slot belongs to.

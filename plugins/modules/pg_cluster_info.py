@@ -174,7 +174,7 @@ def read_cluster(module, params):
 def ask_server(params, pid_info):
     """pg_is_in_recovery() of the server on the data dir, waiting while it starts up."""
     conn_params = dict(params, login_unix_socket=pid_info.get("socket_dir") or "",
-                       login_host="", port=pid_info.get("port") or 5432)
+                       login_host="", login_port=pid_info.get("port") or 5432)
     if not HAS_PSYCOPG2:
         return {"in_recovery": None, "error": "psycopg2 is not installed on the host"}
     deadline = time.time() + params["startup_timeout"]

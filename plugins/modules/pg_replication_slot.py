@@ -128,6 +128,7 @@ EXAMPLES = r"""
     output_plugin: wal2json
     login_db: shop
     login_host: db1.example.org
+    login_port: 5432
     login_user: replicator
     login_password: "{{ vault_postgresql_replication_password }}"
 

@@ -109,6 +109,7 @@ EXAMPLES = r"""
 - name: Wait until two named standbys stream and have replayed within 16 MB of the primary
   pgrepl.streaming.pg_replication_status:
     login_unix_socket: /var/run/postgresql
+    login_port: 5433
     wait_for_standbys: [pg2, pg3]
     max_lag_bytes: 16777216
     timeout: 120

@@ -139,6 +139,7 @@ EXAMPLES = r"""
     replication: false
     login: false
     login_host: db1.example.org
+    login_port: 5432
     login_password: "{{ vault_postgres_password }}"
   no_log: true
 

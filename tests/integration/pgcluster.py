@@ -105,7 +105,7 @@ class Node:
     @property
     def conn_args(self) -> dict:
         """Module options that reach this node over TCP with the superuser."""
-        return {"login_host": "127.0.0.1", "port": self.port, "login_user": "postgres",
+        return {"login_host": "127.0.0.1", "login_port": self.port, "login_user": "postgres",
                 "login_password": SUPERUSER_PASSWORD}
 
 

@@ -155,7 +155,7 @@ def test_invalid_names_fail_before_connecting(lab, module, name):
     assert "1 to 63 characters" in result.msg and "a-z" in result.msg
     assert result["queries"] == []
     # Same answer against a closed port: the name is refused before any connection.
-    offline = module(MODULE, {"name": name, "port": free_port()})
+    offline = module(MODULE, {"name": name, "login_port": free_port()})
     assert offline.failed and "invalid replication slot name" in offline.msg
     assert slots(lab.primary) == before
     assert lab.primary.scalar("SELECT to_regclass('t') IS NOT NULL") is True
@@ -176,7 +176,7 @@ def test_community_postgresql_slot_playbook_runs_unchanged(lab, cleanup):
     cleanup.append("it_community")
     args = {"slot_name": "it_community", "immediately_reserve": True, "db": "postgres",
             "login": "postgres", "login_password": SUPERUSER_PASSWORD,
-            "host": "127.0.0.1", "login_port": lab.primary.port, "ssl_mode": "prefer",
+            "host": "127.0.0.1", "port": lab.primary.port, "ssl_mode": "prefer",
             "session_role": "postgres", "trust_input": False, "connect_params": {}}
     made = run_module(MODULE, args)
     assert not made.failed and made.changed, made.msg
@@ -261,6 +261,6 @@ def test_wrong_password_is_an_authentication_error(lab, module):
 
 def test_closed_port_is_a_connection_error(module):
     port = free_port()
-    result = module(MODULE, {"name": "it_unreachable", "port": port})
+    result = module(MODULE, {"name": "it_unreachable", "login_port": port})
     assert result.failed
     assert result.msg.startswith("cannot connect to PostgreSQL at postgres@127.0.0.1:%d" % port)

@@ -204,7 +204,7 @@ def test_wait_for_streaming_on_a_primary_is_refused(module):
 
 
 def test_conflicting_wait_options_fail_before_connecting(module, lab):
-    args = dict(lab.primary.conn_args, port=free_port(),
+    args = dict(lab.primary.conn_args, login_port=free_port(),
                 wait_for_standbys=1, wait_for_streaming=True)
     result = module(MODULE, args)
     assert result.failed
@@ -212,9 +212,9 @@ def test_conflicting_wait_options_fail_before_connecting(module, lab):
 
 
 def test_bad_wait_for_standbys_fails_before_connecting(module, lab):
-    result = module(MODULE, {"wait_for_standbys": -1, "port": free_port()})
+    result = module(MODULE, {"wait_for_standbys": -1, "login_port": free_port()})
     assert result.failed and "must not be negative" in result.msg
-    result = module(MODULE, {"wait_for_standbys": ["x" * 64], "port": free_port()})
+    result = module(MODULE, {"wait_for_standbys": ["x" * 64], "login_port": free_port()})
     assert result.failed and "longer than 63 bytes" in result.msg
 
 
@@ -227,7 +227,7 @@ def test_wrong_password_is_a_clear_error(module):
 
 def test_unreachable_port_is_a_clear_error(module):
     port = free_port()
-    result = module(MODULE, {"port": port, "connect_timeout": 5})
+    result = module(MODULE, {"login_port": port, "connect_timeout": 5})
     assert result.failed
     assert result.msg.startswith("cannot connect to PostgreSQL at postgres@127.0.0.1:%d/" % port)
 

@@ -268,7 +268,7 @@ def test_a_non_superuser_is_refused_clearly(lab, module, cleanup):
                                   "x\"; DROP TABLE t; --", "it_ok\n"])
 def test_invalid_names_fail_before_connecting(lab, module, name):
     lab.primary.sql("CREATE TABLE IF NOT EXISTS t(i int)")
-    for port in ({}, {"port": free_port()}):  # a closed port: never connected
+    for port in ({}, {"login_port": free_port()}):  # a closed port: never connected
         result = module(MODULE, dict({"name": name, "password": FIRST}, **port))
         assert result.failed and result.msg.startswith("invalid role name")
         assert result["queries"] == []
@@ -276,7 +276,7 @@ def test_invalid_names_fail_before_connecting(lab, module, name):
 
 
 def test_password_is_required_and_checked_before_connecting(lab, module):
-    offline = {"port": free_port()}
+    offline = {"login_port": free_port()}
     missing = module(MODULE, dict({"name": "it_nopw"}, **offline))
     assert missing.failed and "password" in missing.msg
     empty = module(MODULE, dict({"name": "it_nopw", "password": ""}, **offline))

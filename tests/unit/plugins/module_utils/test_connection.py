@@ -44,6 +44,24 @@ def test_aliases_match_community_postgresql():
     assert spec["login_user"]["aliases"] == ["login"]
     assert spec["login_host"]["aliases"] == ["host"]
     assert spec["login_unix_socket"]["aliases"] == ["unix_socket"]
-    assert spec["port"]["aliases"] == ["login_port"]
+    assert spec["login_port"]["aliases"] == ["port"]
     assert spec["login_db"]["aliases"] == ["db"]
     assert spec["login_password"]["no_log"] is True
+
+
+def test_canonical_names_are_the_login_ones():
+    spec = c.connection_argument_spec()
+    assert {"login_user", "login_password", "login_host", "login_unix_socket", "login_port",
+            "login_db"} <= set(spec)
+    assert not {"login", "host", "unix_socket", "port", "db"} & set(spec)
+
+
+def test_port_reaches_libpq_under_either_name():
+    """AnsibleModule copies an alias's value to the canonical name before the module reads it."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    validator = ArgumentSpecValidator(c.connection_argument_spec())
+    for name in ("login_port", "port"):
+        result = validator.validate({name: 5433})
+        assert not result.error_messages, result.error_messages
+        assert c.build_conn_kwargs(result.validated_parameters)["port"] == 5433
