@@ -27,6 +27,7 @@ PLUGIN_RE = re.compile(r"[A-Za-z0-9_]{1,63}")
 PLUGIN_RULE = "1 to 63 characters, each a letter, a digit or '_'"
 
 TWO_PHASE_MIN_MAJOR = 14
+FAILOVER_MIN_MAJOR = 17
 LOGICAL_ON_STANDBY_MIN_MAJOR = 16
 
 # Only the statements that change something are reported in ``queries``.
@@ -34,6 +35,11 @@ CREATE_PHYSICAL_SQL = "SELECT pg_create_physical_replication_slot(%(name)s, %(re
 CREATE_LOGICAL_SQL = "SELECT pg_create_logical_replication_slot(%(name)s, %(plugin)s)"
 CREATE_LOGICAL_TWO_PHASE_SQL = (
     "SELECT pg_create_logical_replication_slot(%(name)s, %(plugin)s, false, %(two_phase)s)"
+)
+# Arguments in order: name, plugin, temporary, two_phase, failover (PostgreSQL 17).
+CREATE_LOGICAL_FAILOVER_SQL = (
+    "SELECT pg_create_logical_replication_slot(%(name)s, %(plugin)s, false, %(two_phase)s,"
+    " %(failover)s)"
 )
 DROP_SQL = "SELECT pg_drop_replication_slot(%(name)s)"
 TERMINATE_SQL = "SELECT pg_terminate_backend(%(pid)s)"
@@ -51,7 +57,7 @@ SERVER_FACTS_SQL = (
 _SLOT_SQL = (
     "SELECT s.slot_name, s.slot_type, s.plugin, s.database, s.active, s.active_pid,"
     " s.restart_lsn::text AS restart_lsn, s.confirmed_flush_lsn::text AS confirmed_flush_lsn,"
-    " s.wal_status, s.safe_wal_size, %s AS two_phase,"
+    " s.wal_status, s.safe_wal_size, %s AS two_phase, %s AS failover,"
     " a.application_name, host(a.client_addr) AS client_addr, a.backend_type"
     " FROM pg_replication_slots s LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid"
     " WHERE s.slot_name = %%(name)s"
@@ -96,6 +102,8 @@ def option_problem(params):
         return plugin_problem(params["output_plugin"])
     if params.get("two_phase"):
         return "two_phase applies to logical slots only (slot_type: logical)"
+    if params.get("failover"):
+        return "failover applies to logical slots only (slot_type: logical)"
     return None
 
 
@@ -106,6 +114,9 @@ def server_problem(params, major, facts):
     if logical and params.get("two_phase") and major < TWO_PHASE_MIN_MAJOR:
         return ("two_phase needs PostgreSQL %d or later; this server runs PostgreSQL %d"
                 % (TWO_PHASE_MIN_MAJOR, major))
+    if logical and params.get("failover") and major < FAILOVER_MIN_MAJOR:
+        return ("failover needs PostgreSQL %d or later; this server runs PostgreSQL %d"
+                % (FAILOVER_MIN_MAJOR, major))
     if logical and facts["in_recovery"] and major < LOGICAL_ON_STANDBY_MIN_MAJOR:
         return ("logical slots can be created on a standby only from PostgreSQL %d;"
                 " this standby runs PostgreSQL %d" % (LOGICAL_ON_STANDBY_MIN_MAJOR, major))
@@ -123,8 +134,12 @@ def server_problem(params, major, facts):
 
 
 def slot_query(major):
-    """Lookup of one slot and its consumer; ``two_phase`` exists from PostgreSQL 14."""
-    return _SLOT_SQL % ("s.two_phase" if major >= TWO_PHASE_MIN_MAJOR else "NULL::boolean")
+    """Lookup of one slot and its consumer; ``two_phase`` exists from PostgreSQL 14,
+    ``failover`` from 17 (NULL before)."""
+    return _SLOT_SQL % (
+        "s.two_phase" if major >= TWO_PHASE_MIN_MAJOR else "NULL::boolean",
+        "s.failover" if major >= FAILOVER_MIN_MAJOR else "NULL::boolean",
+    )
 
 
 def current_lsn_query(in_recovery):
@@ -141,6 +156,10 @@ def create_statement(params):
     if params["slot_type"] == "physical":
         return CREATE_PHYSICAL_SQL, {"name": name, "reserve": bool(params["immediately_reserve"])}
     args = {"name": name, "plugin": params["output_plugin"]}
+    if params.get("failover"):
+        args["two_phase"] = bool(params.get("two_phase"))
+        args["failover"] = True
+        return CREATE_LOGICAL_FAILOVER_SQL, args
     if params.get("two_phase"):
         args["two_phase"] = True
         return CREATE_LOGICAL_TWO_PHASE_SQL, args
@@ -174,6 +193,11 @@ def mismatch(params, slot, database):
             and bool(slot["two_phase"]) != wanted:
         return ("logical replication slot %r has two_phase = %s, not %s"
                 % (name, slot["two_phase"], wanted))
+    wanted = params.get("failover")
+    if wanted is not None and slot.get("failover") is not None \
+            and bool(slot["failover"]) != wanted:
+        return ("logical replication slot %r has failover = %s, not %s"
+                % (name, slot["failover"], wanted))
     return None
 
 
@@ -226,6 +250,7 @@ def slot_result(slot, current_lsn):
         "wal_status": slot["wal_status"],
         "safe_wal_size": slot["safe_wal_size"],
         "two_phase": slot["two_phase"],
+        "failover": slot["failover"],
         "retained_bytes": lsn_diff(current_lsn, slot["restart_lsn"]),
     }
 

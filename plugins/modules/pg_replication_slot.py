@@ -20,8 +20,9 @@ description:
   - The slot name is validated before any connection is made; all values reach the server
     as query parameters, never pasted into SQL.
   - An existing slot that differs from the request (other type; for a logical slot another
-    output plugin, database or two_phase setting) is an error, never silently accepted;
-    a slot cannot be altered, only dropped and recreated, which loses its position.
+    output plugin, database, two_phase or failover setting) is an error, never silently
+    accepted; a slot cannot be altered, only dropped and recreated, which loses its
+    position.
   - Dropping a slot that a consumer is using fails and names that consumer, unless
     O(terminate_active=true).
   - Check mode connects and reads the server, then reports exactly what a real run would
@@ -74,6 +75,25 @@ options:
         not compared and a new slot is created without it.
       - Logical slots only.
     type: bool
+  failover:
+    description:
+      - Create the logical slot as a failover slot, one that standbys can keep a
+        synchronised copy of, so that its consumer can continue on a standby after that
+        standby is promoted (PostgreSQL 17 or later; asking for it on an older server fails
+        with a clear message).
+      - Create it on the primary; PostgreSQL does not enable failover for a slot created
+        on a standby.
+      - The slot only reaches a standby that is set up for it (this module does not do
+        that). The standby needs C(sync_replication_slots = on),
+        C(hot_standby_feedback = on), a physical slot in C(primary_slot_name) and a
+        C(dbname) in C(primary_conninfo); the primary needs that physical slot listed in
+        C(synchronized_standby_slots), so that the logical consumer never gets ahead of
+        the standby.
+      - When set, an existing logical slot must have the same setting; when unset, it is
+        not compared and a new slot is created without it.
+      - Logical slots only.
+    type: bool
+    version_added: 0.4.0
   terminate_active:
     description:
       - With O(state=absent), end the connection that is using the slot
@@ -121,6 +141,8 @@ EXAMPLES = r"""
     immediately_reserve: true
     login_unix_socket: /var/run/postgresql
 
+# A logical slot needs wal_level = logical on the server, which the collection sets with
+# primary_wal_level: logical; with the default (replica) the module fails and says so.
 - name: Logical slot for a CDC tool in database shop
   pgrepl.streaming.pg_replication_slot:
     name: shop_cdc
@@ -131,6 +153,17 @@ EXAMPLES = r"""
     login_port: 5432
     login_user: replicator
     login_password: "{{ vault_postgresql_replication_password }}"
+
+# PostgreSQL 17 or later, wal_level = logical. The copy on a standby is only kept when that
+# standby has sync_replication_slots = on and hot_standby_feedback = on, and its physical
+# slot is listed in the primary's synchronized_standby_slots.
+- name: Logical slot that a promoted standby takes over
+  pgrepl.streaming.pg_replication_slot:
+    name: shop_subscription
+    slot_type: logical
+    failover: true
+    login_db: shop
+    login_unix_socket: /var/run/postgresql
 
 - name: Drop the slot of a decommissioned standby, even if it is still connected
   pgrepl.streaming.pg_replication_slot:
@@ -208,6 +241,14 @@ slot:
         PostgreSQL 14.
       type: bool
       sample: false
+    failover:
+      description:
+        - Whether a logical slot is a failover slot, kept on standbys that have
+          C(sync_replication_slots = on) (and C(hot_standby_feedback = on), their physical
+          slot in the primary's C(synchronized_standby_slots)); null before PostgreSQL 17.
+      type: bool
+      sample: false
+      version_added: 0.4.0
     retained_bytes:
       description:
         - WAL the slot keeps, in bytes, from RV(slot.restart_lsn) to the current WAL
@@ -236,6 +277,7 @@ def argument_spec():
         immediately_reserve=dict(type="bool", default=False),
         output_plugin=dict(type="str", default="pgoutput"),
         two_phase=dict(type="bool"),
+        failover=dict(type="bool"),
         terminate_active=dict(type="bool", default=False),
         trust_input=dict(type="bool", default=True),
     )

@@ -135,6 +135,38 @@ def test_logical_defaults_to_pgoutput_and_two_phase(lab, module, cleanup):
         assert module(MODULE, {"name": name, "state": "absent"}).changed
 
 
+def test_failover_needs_postgresql_17(lab, module, cleanup):
+    """The lab runs PostgreSQL 15: failover is refused before anything is created."""
+    cleanup.extend(["it_failover", "it_no_failover"])
+    major = int(lab.primary.scalar("SHOW server_version_num")) // 10000
+    if major >= 17:
+        pytest.skip("the lab's PostgreSQL %d has failover slots" % major)
+    before = slots(lab.primary)
+    for check in (True, False):
+        refused = module(MODULE, {"name": "it_failover", "slot_type": "logical",
+                                  "failover": True}, check=check)
+        assert refused.failed and not refused.changed
+        assert refused.msg == ("failover needs PostgreSQL 17 or later; this server runs"
+                               " PostgreSQL %d" % major)
+        assert refused["queries"] == [] and refused["slot"] is None
+    assert slots(lab.primary) == before
+    # On a physical slot it is refused whatever the version, before connecting.
+    physical = module(MODULE, {"name": "it_failover", "failover": True,
+                               "login_port": free_port()})
+    assert physical.failed and physical.msg == (
+        "failover applies to logical slots only (slot_type: logical)")
+    assert slots(lab.primary) == before
+    # failover: false asks for nothing the server lacks: a plain logical slot, and the
+    # column, missing before PostgreSQL 17, comes back as null.
+    plain = module(MODULE, {"name": "it_no_failover", "slot_type": "logical",
+                            "failover": False})
+    assert plain.changed and not plain.failed, plain.msg
+    assert plain["queries"] == ["SELECT pg_create_logical_replication_slot("
+                                "'it_no_failover', 'pgoutput')"]
+    assert plain["slot"]["failover"] is None
+    assert module(MODULE, {"name": "it_no_failover", "state": "absent"}).changed
+
+
 def test_existing_physical_slot_refuses_logical(lab, module, cleanup):
     cleanup.append("it_kind")
     assert module(MODULE, {"name": "it_kind"}).changed

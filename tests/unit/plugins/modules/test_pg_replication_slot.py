@@ -23,7 +23,7 @@ def row(**over):
     r = {"slot_name": "slot_1", "slot_type": "physical", "plugin": None, "database": None,
          "active": False, "active_pid": None, "restart_lsn": None,
          "confirmed_flush_lsn": None, "wal_status": None, "safe_wal_size": None,
-         "two_phase": None, "application_name": None, "client_addr": None,
+         "two_phase": None, "failover": None, "application_name": None, "client_addr": None,
          "backend_type": None}
     r.update(over)
     return r
@@ -31,7 +31,7 @@ def row(**over):
 
 def logical_row(**over):
     return row(**dict({"slot_type": "logical", "plugin": "pgoutput", "database": "postgres",
-                       "two_phase": False}, **over))
+                       "two_phase": False, "failover": False}, **over))
 
 
 # ------------------------------------------------------------------ argument spec
@@ -60,6 +60,7 @@ def test_spec_defaults():
     assert spec["output_plugin"]["default"] == "pgoutput"
     assert spec["terminate_active"]["default"] is False
     assert "default" not in spec["two_phase"]  # unset = not compared
+    assert "default" not in spec["failover"]
 
 
 # ------------------------------------------------------------------ validation
@@ -107,6 +108,13 @@ def test_option_problem_physical_ignores_plugin_but_refuses_two_phase():
     assert s.option_problem(params(two_phase=False)) is None
 
 
+def test_option_problem_physical_refuses_failover():
+    assert s.option_problem(params(failover=True)) == (
+        "failover applies to logical slots only (slot_type: logical)")
+    assert s.option_problem(params(failover=False)) is None
+    assert s.option_problem(params(slot_type="logical", failover=True)) is None
+
+
 def test_option_problem_absent_only_needs_a_name():
     assert s.option_problem(params(state="absent", slot_type="logical",
                                    immediately_reserve=True)) is None
@@ -120,6 +128,19 @@ def test_two_phase_needs_14():
     assert "PostgreSQL 14" in s.server_problem(p, 13, FACTS)
     assert s.server_problem(p, 14, FACTS) is None
     assert s.server_problem(params(slot_type="logical", two_phase=False), 13, FACTS) is None
+
+
+@pytest.mark.parametrize("major", [13, 15, 16])
+def test_failover_needs_17(major):
+    p = params(slot_type="logical", failover=True)
+    assert s.server_problem(p, major, FACTS) == (
+        "failover needs PostgreSQL 17 or later; this server runs PostgreSQL %d" % major)
+    assert s.server_problem(params(slot_type="logical", failover=False), major, FACTS) is None
+
+
+def test_failover_on_17():
+    assert s.server_problem(params(slot_type="logical", failover=True), 17, FACTS) is None
+    assert s.server_problem(params(slot_type="logical", failover=True), 18, FACTS) is None
 
 
 def test_logical_on_standby_needs_16():
@@ -151,6 +172,10 @@ def test_slot_query_columns_by_version():
     assert "s.two_phase AS two_phase" in s.slot_query(14)
     assert "NULL::boolean AS two_phase" in s.slot_query(13)
     assert "s.two_phase" not in s.slot_query(13)
+    assert "s.failover AS failover" in s.slot_query(17)
+    assert "NULL::boolean AS failover" in s.slot_query(16)
+    assert "s.failover" not in s.slot_query(16)
+    assert "s.two_phase AS two_phase" in s.slot_query(16)
     # Placeholder survives the version substitution.
     assert s.slot_query(17).endswith("WHERE s.slot_name = %(name)s")
 
@@ -177,9 +202,23 @@ def test_create_logical_statements():
     assert sql == s.CREATE_LOGICAL_TWO_PHASE_SQL and args["two_phase"] is True
 
 
+def test_create_failover_statement_passes_it_as_a_parameter():
+    sql, args = s.create_statement(params(slot_type="logical", failover=True))
+    assert sql == s.CREATE_LOGICAL_FAILOVER_SQL
+    assert args == {"name": "slot_1", "plugin": "pgoutput", "two_phase": False,
+                    "failover": True}
+    assert sql.endswith("%(two_phase)s, %(failover)s)")
+    sql, args = s.create_statement(params(slot_type="logical", failover=True, two_phase=True))
+    assert sql == s.CREATE_LOGICAL_FAILOVER_SQL and args["two_phase"] is True
+    # failover: false is the server's default: the plain statement, as for two_phase.
+    sql, args = s.create_statement(params(slot_type="logical", failover=False))
+    assert sql == s.CREATE_LOGICAL_SQL and "failover" not in args
+
+
 def test_statements_never_embed_values():
     for sql in (s.CREATE_PHYSICAL_SQL, s.CREATE_LOGICAL_SQL, s.CREATE_LOGICAL_TWO_PHASE_SQL,
-                s.DROP_SQL, s.TERMINATE_SQL, s.slot_query(15)):
+                s.CREATE_LOGICAL_FAILOVER_SQL, s.DROP_SQL, s.TERMINATE_SQL, s.slot_query(15),
+                s.slot_query(17)):
         assert "'" not in sql.replace("'wal_level'", "")
         assert "%(" in sql
 
@@ -214,6 +253,23 @@ def test_plan_logical_plugin_database_two_phase_mismatch():
                   logical_row(two_phase=None), "postgres") == "none"
 
 
+def test_plan_logical_failover_mismatch():
+    with pytest.raises(s.SlotError) as err:
+        s.plan(params(slot_type="logical", failover=True), logical_row(), "postgres")
+    assert str(err.value) == (
+        "logical replication slot 'slot_1' has failover = False, not True")
+    with pytest.raises(s.SlotError, match="failover = True, not False"):
+        s.plan(params(slot_type="logical", failover=False), logical_row(failover=True),
+               "postgres")
+    assert s.plan(params(slot_type="logical", failover=True), logical_row(failover=True),
+                  "postgres") == "none"
+    # Unset failover is not compared; before PostgreSQL 17 (None) there is nothing to compare.
+    assert s.plan(params(slot_type="logical"), logical_row(failover=True),
+                  "postgres") == "none"
+    assert s.plan(params(slot_type="logical", failover=False),
+                  logical_row(failover=None), "postgres") == "none"
+
+
 def test_plan_absent():
     absent = params(state="absent")
     assert s.plan(absent, None, "postgres") == "none"
@@ -244,7 +300,8 @@ def test_slot_result_computes_retained_bytes():
     assert result["retained_bytes"] == 0x100 and result["name"] == "slot_1"
     assert set(result) == {"name", "type", "plugin", "database", "active", "active_pid",
                            "restart_lsn", "confirmed_flush_lsn", "wal_status",
-                           "safe_wal_size", "two_phase", "retained_bytes"}
+                           "safe_wal_size", "two_phase", "failover", "retained_bytes"}
+    assert s.slot_result(logical_row(failover=True), "0/1")["failover"] is True
     assert s.slot_result(row(), "0/3000100")["retained_bytes"] is None
     assert s.slot_result(None, "0/1") is None
 
