@@ -67,7 +67,7 @@ write_inventory() {
 # Written by scripts/lab.sh; removed by 'make lab-down'.
 all:
   vars:
-    ansible_connection: containers.podman.podman
+    ansible_connection: pgrepl_podman
     ansible_python_interpreter: /usr/bin/python3
     postgresql_replication_password: "$(cat "$STATE/replication-password")"
   children:

@@ -122,7 +122,7 @@ def inventory(name: str, primary: dict[str, dict] | None = None,
     """Write an inventory: group primary, group standby (inventory name -> host vars), and
     variables for all (the lab password unless overridden; None drops a variable)."""
     variables = {
-        "ansible_connection": "containers.podman.podman",
+        "ansible_connection": "pgrepl_podman",
         "ansible_python_interpreter": "/usr/bin/python3",
         "postgresql_replication_password": PASSWORD,
     }
