@@ -27,7 +27,7 @@ integration: deps
 	$(PYTEST) tests/integration
 
 molecule: deps images
-	$(PYTEST) tests/molecule
+	$(PYTEST) tests/molecule tests/system
 
 images: deps
 	@bash scripts/build-images.sh

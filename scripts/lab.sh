@@ -6,7 +6,7 @@
 #   scripts/lab.sh containers   only create or reuse the containers (no playbook run)
 # LAB_DISTRO=trixie gives Debian 13 / PostgreSQL 17 (default bookworm: Debian 12 / 15).
 # LAB_PREFIX names another lab beside this one (containers <prefix>-pg1..3, network <prefix>,
-# state in .cache/<prefix without 'pgrepl-'>); tests/molecule/test_faults.py uses
+# state in .cache/<prefix without 'pgrepl-'>); tests/system/test_faults.py uses
 # pgrepl-faults. Default pgrepl-lab.
 # Images come from scripts/build-images.sh (`make lab` builds them first).
 set -euo pipefail

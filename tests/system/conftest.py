@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.molecule import faultlab as lab
-from tests.molecule.faultlab import PRIMARY, Cluster, psql
+from tests.system import faultlab as lab
+from tests.system.faultlab import PRIMARY, Cluster, psql
 
 
 @pytest.fixture(scope="session")

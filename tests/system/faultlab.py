@@ -1,4 +1,4 @@
-"""A lab of real systemd containers for the fault tests (tests/molecule/test_faults.py).
+"""A lab of real systemd containers for the fault tests (tests/system/test_faults.py).
 
 One primary and two standbys (Debian 12 / PostgreSQL 15; see DISTRO) named pgrepl-faults-pg1..3
 on their own podman network, created and removed by scripts/lab.sh (LAB_PREFIX=pgrepl-faults). This
@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from .hostenv import BIN, REPO, tool_env
-from .hostenv import require_podman as require_host_podman
+from tests.molecule.hostenv import BIN, REPO, tool_env
+from tests.molecule.hostenv import require_podman as require_host_podman
 
 # PGREPL_FAULTS_DISTRO=trixie builds the lab from Debian 13 / PostgreSQL 17 instead, with its
 # own container names and output directory (test_lifecycle.py reruns a case there).

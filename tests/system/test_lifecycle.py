@@ -2,7 +2,7 @@
 playbooks, a switchover and back, a failover with divergence and the old primary's rejoin
 with pg_rewind.
 
-Runs on the fault lab (the session's `cluster` fixture, tests/molecule/conftest.py:
+Runs on the fault lab (the session's `cluster` fixture, tests/system/conftest.py:
 pgrepl-faults-pg1 primary, -pg2 and -pg3 standbys, Debian 12 / PostgreSQL 15). The tests run
 in file order; test_l3 leaves pg2 as the primary (nothing uses the lab after it), and test_l4
 reruns test_l3 on a Debian 13 / PostgreSQL 17 lab of its own. The measured times go to
@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.molecule import faultlab as lab
-from tests.molecule.faultlab import (
+from tests.molecule.hostenv import REPO
+from tests.system import faultlab as lab
+from tests.system.faultlab import (
     CONF_DIR,
     DATA_DIR,
     OUTPUT,
@@ -34,8 +35,7 @@ from tests.molecule.faultlab import (
     slot_of,
     snapshots,
 )
-from tests.molecule.hostenv import REPO
-from tests.molecule.test_faults import assert_refused, assert_said
+from tests.system.test_faults import assert_refused, assert_said
 
 pytestmark = pytest.mark.molecule
 

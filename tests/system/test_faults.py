@@ -1,8 +1,8 @@
 """Failure, bad-input and security cases of the roles on real systemd containers (issue 4).
 
-One lab (tests/molecule/faultlab.py: pgrepl-faults-pg1 primary, -pg2 and -pg3 standbys,
+One lab (tests/system/faultlab.py: pgrepl-faults-pg1 primary, -pg2 and -pg3 standbys,
 Debian 12 / PostgreSQL 15) is created and converged with site.yml once for the session (the
-`cluster` fixture of tests/molecule/conftest.py, shared with test_lifecycle.py); each
+`cluster` fixture of tests/system/conftest.py, shared with test_lifecycle.py); each
 test then provokes one case with ansible-playbook and asserts on the return code, the message
 and the real state read from the containers. Every test leaves the cluster streaming, so the
 tests also run alone (-k). The cases are described in docs/safety.md.
@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.molecule import faultlab as lab
-from tests.molecule.faultlab import (
+from tests.molecule.test_scenarios import leak_forms
+from tests.system import faultlab as lab
+from tests.system.faultlab import (
     CLONE_DIR,
     DATA_DIR,
     LOCK_DIR,
@@ -34,7 +35,6 @@ from tests.molecule.faultlab import (
     snapshot,
     snapshots,
 )
-from tests.molecule.test_scenarios import leak_forms
 
 pytestmark = pytest.mark.molecule
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.molecule import faultlab as lab
 from tests.molecule.hostenv import REPO, tool_env
+from tests.system import faultlab as lab
 
 pytestmark = pytest.mark.molecule
 
