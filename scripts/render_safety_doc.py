@@ -2,7 +2,9 @@
 
 The standby decision (plugins/filter/standby_decision.py) is written between the markers
 <!-- BEGIN generated: standby-decision --> and <!-- END generated: standby-decision -->, the
-failover decision (plugins/filter/promotion_check.py) between the promotion-check ones;
+failover decision (plugins/filter/promotion_check.py) between the promotion-check ones, the
+synchronous_standby_names table (plugins/filter/synchronous_standbys.py) between the
+synchronous-standbys ones;
 tests/lint/test_docs.py fails when the committed page differs. Rewrite it with
 `python scripts/render_safety_doc.py --write`.
 """
@@ -20,12 +22,14 @@ from ansible_collections.pgrepl.streaming.plugins.filter import (  # noqa: E402
     inventory_check,
     promotion_check,
     standby_decision,
+    synchronous_standbys,
 )
 
 PAGE = REPO / "docs" / "safety.md"
 TABLES = {"inventory-check": inventory_check.render_markdown,
           "standby-decision": standby_decision.render_markdown,
-          "promotion-check": promotion_check.render_markdown}
+          "promotion-check": promotion_check.render_markdown,
+          "synchronous-standbys": synchronous_standbys.render_markdown}
 
 
 def render(text: str) -> str:
