@@ -3,8 +3,9 @@
 The argument specs are what Ansible validates before any task runs, so documenting from them
 keeps the docs and the checks in step. The variables a playbook reads from -e (or the
 inventory) are listed in its header comment, under "# Variables ...:", one per line:
-name, default (or "required"), meaning, separated by at least two spaces; a meaning may go
-on over the next comment lines, indented deeper than the names. tests/lint/test_docs.py checks
+name, default ("required", or "unset" when nothing is passed on without it), meaning,
+separated by at least two spaces; a meaning may go on over the next comment lines, indented
+deeper than the names. tests/lint/test_docs.py checks
 that each playbook lists exactly the variables it reads, with the defaults its code uses,
 and fails when the committed page differs from this output; rerun
 `python scripts/render_variables_doc.py > docs/variables.md`.
@@ -112,7 +113,8 @@ def playbooks() -> list[Path]:
 def render_playbooks() -> list[str]:
     lines = ["", "## Playbook variables", "",
              "What each playbook reads besides the role variables: pass them with `-e` (or set "
-             "them in the inventory). `required` - the playbook refuses to run without it."]
+             "them in the inventory). `required` - the playbook refuses to run without it; "
+             "(not set) - without it the option is left out."]
     for path in playbooks():
         listed = playbook_variables(path)
         if not listed:
@@ -120,7 +122,8 @@ def render_playbooks() -> list[str]:
         lines += ["", "### `playbooks/%s`" % path.name, "",
                   "| variable | default | meaning |", "|---|---|---|"]
         for name, (default, meaning) in listed.items():
-            shown = "**required**" if default == "required" else "`%s`" % default
+            special = {"required": "**required**", "unset": "(not set)"}
+            shown = special.get(default, "`%s`" % default)
             lines.append("| `%s` | %s | %s |" % (name, shown, cell(meaning)))
     return lines
 
