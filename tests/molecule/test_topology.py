@@ -59,7 +59,7 @@ def write_inventory(primary: str = PG1) -> Path:
     return lab.inventory(
         "topology-" + primary, primary={primary: HOST_VARS.get(primary)},
         standbys={host: HOST_VARS.get(host) for host in standbys},
-        **{key: value for key, value in GROUP_VARS.items()})
+        **GROUP_VARS)
 
 
 @pytest.fixture(scope="module")
