@@ -1,5 +1,6 @@
 #!/bin/sh
 # Runs inside the image build (see Containerfile): apt sources, systemd + Ansible's needs,
+# an SSH server and sudo (the default scenario logs in over SSH as a user would),
 # PostgreSQL packages pre-downloaded so the roles install them fast and offline.
 set -eu
 
@@ -26,7 +27,7 @@ apt-get update -qq
 apt-get dist-upgrade -y -qq >/dev/null
 apt-get install -y -qq --no-install-recommends \
   systemd systemd-sysv dbus python3 python3-apt sudo iproute2 iputils-ping procps \
-  ca-certificates locales >/dev/null
+  ca-certificates locales openssh-server >/dev/null
 # What the roles install (with recommends, the apt module's default): fetch only.
 apt-get install -y -qq --download-only \
   postgresql postgresql-client python3-psycopg2 acl >/dev/null
@@ -35,6 +36,14 @@ apt-get install -y -qq --download-only \
 sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen
 locale-gen >/dev/null
 printf 'LANG=en_US.UTF-8\n' >/etc/default/locale
+
+# No host keys in the image: every container makes its own when sshd first starts (the
+# package's unit checks the configuration before starting; make the keys just before that).
+rm -f /etc/ssh/ssh_host_*
+mkdir -p /etc/systemd/system/ssh.service.d
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  >/etc/systemd/system/ssh.service.d/host-keys.conf
+systemctl enable ssh.service >/dev/null 2>&1
 
 # Units that only slow a container's boot or fail in it.
 systemctl mask getty.target console-getty.service systemd-logind.service \

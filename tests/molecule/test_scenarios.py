@@ -2,14 +2,18 @@
 
 Each test runs `molecule test -s <scenario>` with one distribution's image, saves the whole
 output under tests/output/, and asserts what Molecule alone would not: the second converge
-changed nothing, and the replication password never shows up in the output. Phase timings
-(taken from the time each phase starts in the output) are printed and saved beside it.
+changed nothing, and the replication password never shows up in the output. The scenario
+keeps its containers after verify: the host-level checks of tests/testinfra then run against
+Molecule's own inventory (over SSH, as Ansible logged in), and `molecule destroy` ends the
+test whatever happened. Phase timings (taken from the time each phase starts in the output,
+plus testinfra and destroy) are printed and saved beside it.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,8 +36,36 @@ SCENARIOS = [
 ]
 
 
-def molecule_env(distro: str) -> dict[str, str]:
-    return tool_env(MOLECULE_DISTRO=distro, NO_COLOR="1", PY_COLORS="0")
+def molecule_env(distro: str, scenario: str | None = None) -> dict[str, str]:
+    """The tools' environment; with ``scenario``, its ephemeral directory at a known place."""
+    extra = {"MOLECULE_DISTRO": distro, "NO_COLOR": "1", "PY_COLORS": "0"}
+    if scenario:
+        extra["MOLECULE_EPHEMERAL_DIRECTORY"] = str(ephemeral_directory(scenario))
+    return tool_env(**extra)
+
+
+def ephemeral_directory(scenario: str) -> Path:
+    """Where Molecule keeps the scenario's inventory, state and (default) SSH files."""
+    return REPO / ".cache" / "molecule" / scenario
+
+
+def run_testinfra(inventory: Path, secrets: list[str], env: dict[str, str], log: Path,
+                  ansible_config: Path | None = None) -> tuple[int, str]:
+    """tests/testinfra against every host of an Ansible inventory; output teed to log.
+
+    ``ansible_config``: the ansible.cfg Ansible used with that inventory (testinfra takes its
+    ssh settings, among them the control path, so it reuses Ansible's master connections).
+    """
+    cmd = [sys.executable, "-m", "pytest", str(REPO / "tests" / "testinfra"), "-q", "-rfEs",
+           "-p", "no:cacheprovider", "--hosts=ansible://all",
+           "--ansible-inventory=%s" % inventory]
+    cmd += ["--pgrepl-secret=%s" % secret for secret in secrets]
+    if ansible_config is not None:
+        env = dict(env, ANSIBLE_CONFIG=str(ansible_config))
+    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    log.write_text(proc.stdout)
+    return proc.returncode, proc.stdout
 
 
 def secrets_of(scenario: str) -> list[str]:
@@ -94,16 +126,34 @@ def changed_hosts(output: str, phase: str) -> dict[str, int]:
 
 @pytest.mark.parametrize(("scenario", "distro"), SCENARIOS)
 def test_molecule_scenario(scenario: str, distro: str) -> None:
-    env = molecule_env(distro)
+    env = molecule_env(distro, scenario)
     require_podman(env)
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = OUTPUT / ("molecule-%s-%s.log" % (scenario, distro))
-
-    rc, output, phases = run_timed([str(BIN / "molecule"), "test", "-s", scenario], env, log)
-
-    timing = "\n".join("%-12s %6.1f s" % item for item in durations(phases))
-    (OUTPUT / ("molecule-%s-%s.timings" % (scenario, distro))).write_text(timing + "\n")
-    print("\nmolecule %s (%s) phases:\n%s" % (scenario, distro, timing))
+    name = "molecule-%s-%s" % (scenario, distro)
+    log = OUTPUT / (name + ".log")
+    testinfra_log = OUTPUT / (name + ".testinfra.log")
+    molecule = str(BIN / "molecule")
+    timed: list[tuple[str, float]] = []
+    try:
+        rc, output, phases = run_timed([molecule, "test", "-s", scenario], env, log)
+        timed += durations(phases)
+        testinfra_rc, testinfra_output = -1, ""
+        if rc == 0:
+            started = time.monotonic()
+            ephemeral = ephemeral_directory(scenario)
+            testinfra_rc, testinfra_output = run_testinfra(
+                ephemeral / "inventory" / "ansible_inventory.yml", secrets_of(scenario), env,
+                testinfra_log, ansible_config=ephemeral / "ansible.cfg")
+            timed.append(("testinfra", time.monotonic() - started))
+    finally:
+        started = time.monotonic()
+        destroyed = subprocess.run([molecule, "destroy", "-s", scenario], cwd=REPO, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   check=False)
+        timed.append(("destroy", time.monotonic() - started))
+        timing = "\n".join("%-12s %6.1f s" % item for item in timed)
+        (OUTPUT / (name + ".timings")).write_text(timing + "\n")
+        print("\nmolecule %s (%s) phases:\n%s" % (scenario, distro, timing))
 
     assert rc == 0, "molecule test failed (rc=%d), see %s\n%s" % (rc, log, output[-6000:])
     changed = changed_hosts(output, "idempotence")
@@ -115,3 +165,8 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
     for secret in secrets_of(scenario):
         for form in leak_forms(secret):
             assert form not in output, "a replication password appears in %s" % log
+            leaked = form in testinfra_output  # (not in the assert: pytest would print it)
+            assert not leaked, "a replication password appears in %s" % testinfra_log
+    assert testinfra_rc == 0, "testinfra checks failed, see %s\n%s" % (
+        testinfra_log, testinfra_output[-6000:])
+    assert destroyed.returncode == 0, "molecule destroy failed:\n" + destroyed.stdout[-3000:]
