@@ -38,8 +38,10 @@ STANDBYS_QUERY = (
     " client_port, pid, usename, state, sync_state, sync_priority,"
     " sent_lsn::text AS sent_lsn, write_lsn::text AS write_lsn,"
     " flush_lsn::text AS flush_lsn, replay_lsn::text AS replay_lsn,"
-    " write_lag, flush_lag, replay_lag, backend_start, reply_time"
-    " FROM pg_stat_replication ORDER BY application_name, pid"
+    " write_lag, flush_lag, replay_lag, backend_start, reply_time,"
+    " coalesce(s.ssl, false) AS ssl, s.version AS ssl_version"
+    " FROM pg_stat_replication LEFT JOIN pg_stat_ssl s USING (pid)"
+    " ORDER BY application_name, pid"
 )
 
 SLOTS_QUERY = (

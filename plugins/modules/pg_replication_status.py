@@ -225,6 +225,16 @@ standbys:
     sync_priority:
       description: Priority in C(synchronous_standby_names); 0 for an asynchronous standby.
       type: int
+    ssl:
+      description: Whether the standby's connection is encrypted (C(pg_stat_ssl)).
+      type: bool
+      sample: false
+      version_added: 0.4.0
+    ssl_version:
+      description: The TLS version of that connection; null without TLS.
+      type: str
+      sample: TLSv1.3
+      version_added: 0.4.0
     sent_lsn:
       description: Last WAL position sent.
       type: str

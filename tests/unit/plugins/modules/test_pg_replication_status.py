@@ -59,6 +59,7 @@ def test_primary_queries_read_position_last(major):
     assert list(queries) == ["archiver", "standbys", "slots", "position"]
     assert "pg_stat_replication" in queries["standbys"]
     assert "reply_time" in queries["standbys"]
+    assert "LEFT JOIN pg_stat_ssl" in queries["standbys"]
     assert "wal_status" in queries["slots"] and "safe_wal_size" in queries["slots"]
     assert "pg_current_wal_lsn()" in queries["position"]
 
