@@ -166,7 +166,8 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
         predicted, log)
     for secret in secrets_of(scenario):
         for form in leak_forms(secret):
-            assert form not in output, "a replication password appears in %s" % log
+            leaked_here = form in output  # not in the assert: pytest would print the password
+            assert not leaked_here, "a replication password appears in %s" % log
             leaked = form in testinfra_output  # (not in the assert: pytest would print it)
             assert not leaked, "a replication password appears in %s" % testinfra_log
     assert testinfra_rc == 0, "testinfra checks failed, see %s\n%s" % (
