@@ -410,7 +410,8 @@ def every_typed_variable_as_string(bools: str) -> dict[str, str]:
             "standby_connect_timeout": "10", "standby_clone_timeout": "0",
             "standby_wait_timeout": "300", "standby_clone_batch": "2",
             "primary_archive_max_age_days": "7", "primary_archive_max_percent": "10",
-            "primary_archive_max_bytes": "0", "primary_archive_keep_newest": "64"}
+            "primary_archive_max_bytes": "0", "primary_archive_keep_newest": "64",
+            "postgresql_synchronous_count": "1"}
     assert set(ints) == typed_variables("int"), "a new int variable: add it here"
     truthy = {"postgresql_install_python_driver", "primary_data_checksums",
               "primary_report_orphan_slots", "postgresql_archive_mode", "primary_rewind_source"}
