@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.lint.test_docs import walk
+
 REPO = Path(__file__).resolve().parents[2]
 GROUP = "group/pgrepl.streaming.postgresql"
 
@@ -30,16 +32,6 @@ def test_action_group_holds_exactly_the_connecting_modules():
     group = runtime["action_groups"]["postgresql"]
     # A default such as login_unix_socket would fail a module without the option.
     assert sorted(group) == connecting_modules()
-
-
-def walk(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
 
 
 @pytest.mark.parametrize("path", task_files(), ids=lambda p: str(p.relative_to(REPO)))
