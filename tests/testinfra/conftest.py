@@ -19,6 +19,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--pgrepl-secret", action="append", default=[], metavar="TEXT",
         help="a password that must not appear in any file under /etc/postgresql (repeatable)")
+    parser.addoption(
+        "--pgrepl-group", action="append", default=[], metavar="HOST=GROUP",
+        help="the inventory group of a host reached without an Ansible inventory, such as "
+             "podman://HOST (repeatable)")
 
 
 def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
@@ -32,3 +36,11 @@ def secrets(request: pytest.FixtureRequest) -> list[str]:
     found = list(request.config.getoption("--pgrepl-secret"))
     assert found, "no --pgrepl-secret given: the password check would prove nothing"
     return found
+
+
+@pytest.fixture(scope="session")
+def given_groups(request: pytest.FixtureRequest) -> dict[str, str]:
+    """HOST=GROUP pairs of --pgrepl-group (empty with an Ansible inventory)."""
+    pairs = [item.split("=", 1) for item in request.config.getoption("--pgrepl-group")]
+    assert all(len(pair) == 2 for pair in pairs), "--pgrepl-group takes HOST=GROUP"
+    return dict(pairs)

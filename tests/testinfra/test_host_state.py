@@ -26,7 +26,12 @@ CLEANUP_TIMER = "pgrepl-archive-cleanup.timer"
 PSQL = ["runuser", "-u", "postgres", "--", "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c"]
 
 
-def groups_of(host) -> list[str]:
+def groups_of(host, given_groups: dict[str, str]) -> list[str]:
+    """The host's inventory groups: from --pgrepl-group for a host reached directly
+    (podman://NAME), else from the Ansible inventory."""
+    name = host.backend.get_hostname()
+    if name in given_groups:
+        return [given_groups[name]]
     return host.backend.get_variables()["group_names"]
 
 
@@ -36,8 +41,8 @@ def version_of(host) -> str:
     return VERSIONS[codename]
 
 
-def only_on(host, group: str) -> None:
-    if group not in groups_of(host):
+def only_on(host, given_groups: dict[str, str], group: str) -> None:
+    if group not in groups_of(host, given_groups):
         pytest.skip("not a %s" % group)
 
 
@@ -46,8 +51,8 @@ def psql(host, sql: str) -> str:
         return host.check_output(shlex.join(PSQL + [sql]))
 
 
-def test_host_is_primary_or_standby(host):
-    assert {"primary", "standby"} & set(groups_of(host))
+def test_host_is_primary_or_standby(host, given_groups):
+    assert {"primary", "standby"} & set(groups_of(host, given_groups))
 
 
 def test_postgresql_packages_installed(host):
@@ -82,8 +87,8 @@ def test_configuration_files_owned_by_postgres(host):
         assert hba.mode & 0o137 == 0, "pg_hba.conf mode %o" % hba.mode
 
 
-def test_pgpass_private_on_standby(host):
-    only_on(host, "standby")
+def test_pgpass_private_on_standby(host, given_groups):
+    only_on(host, given_groups, "standby")
     home = host.user("postgres").home
     with host.sudo():
         pgpass = host.file(home + "/.pgpass")
@@ -92,8 +97,8 @@ def test_pgpass_private_on_standby(host):
         assert pgpass.mode == 0o600
 
 
-def test_archive_directory_private_on_primary(host):
-    only_on(host, "primary")
+def test_archive_directory_private_on_primary(host, given_groups):
+    only_on(host, given_groups, "primary")
     # archive_command = '<script> %p %f <archive dir>'
     words = psql(host, "SHOW archive_command").split()
     assert words[1:3] == ["%p", "%f"], words
@@ -104,8 +109,8 @@ def test_archive_directory_private_on_primary(host):
         assert archive.mode == 0o700
 
 
-def test_archive_cleanup_timer_on_primary(host):
-    only_on(host, "primary")
+def test_archive_cleanup_timer_on_primary(host, given_groups):
+    only_on(host, given_groups, "primary")
     timer = host.service(CLEANUP_TIMER)
     assert timer.is_enabled
     assert timer.is_running
