@@ -5,6 +5,8 @@
 #   scripts/lab.sh down   remove the containers, the network and the lab's inventory
 #   scripts/lab.sh containers   only create or reuse the containers (no playbook run)
 # LAB_DISTRO=trixie gives Debian 13 / PostgreSQL 17 (default bookworm: Debian 12 / 15).
+# LAB_STANDBYS=N gives N standbys (-pg2 .. -pg<N+1>; default 2); `down` removes every
+# <prefix>-pgN container whatever N was.
 # LAB_PREFIX names another lab beside this one (containers <prefix>-pg1..3, network <prefix>,
 # state in .cache/<prefix without 'pgrepl-'>); tests/system/test_faults.py uses
 # pgrepl-faults. Default pgrepl-lab.
@@ -19,7 +21,9 @@ DISTRO=${LAB_DISTRO:-bookworm}
 IMAGE=localhost/pgrepl-systemd:$DISTRO
 PREFIX=${LAB_PREFIX:-pgrepl-lab}
 NETWORK=$PREFIX
-NODES=("$PREFIX-pg1" "$PREFIX-pg2" "$PREFIX-pg3")
+STANDBYS=${LAB_STANDBYS:-2}
+NODES=()
+for ((i = 1; i <= STANDBYS + 1; i++)); do NODES+=("$PREFIX-pg$i"); done
 STATE=.cache/${PREFIX#pgrepl-}
 INVENTORY=$STATE/inventory.yml
 
@@ -99,7 +103,7 @@ up() {
 
 down() {
   local node
-  for node in "${NODES[@]}"; do
+  for node in $(podman container ls -a --format '{{.Names}}' | grep -E "^$PREFIX-pg[0-9]+\$" || true); do
     if [ "$(state_of "$node")" != absent ]; then
       podman rm -f -t 5 "$node" >/dev/null
       log "$node: removed"
