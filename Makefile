@@ -8,7 +8,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Podman settings for this host (runc, ulimits) kept in the repo, not in /etc.
 export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 
-.PHONY: deps test lint unit integration molecule images lab lab-down bench clean
+.PHONY: deps test lint unit integration molecule images lab lab-down bench bench-modules bench-lab clean
 
 deps:
 	@bash scripts/bootstrap.sh
@@ -38,8 +38,21 @@ lab: deps images
 lab-down:
 	@bash scripts/lab.sh down
 
-bench: deps
+## Both benchmarks (never part of `make test`): the modules' own cost (bench/run.py) and the
+## lab's ratios over SSH and podman (bench/lab.py, writes docs/benchmarks.md and its plot;
+## about 25 minutes, `make bench-lab BENCH_ARGS=--quick` for a short run). Exit 1 when a target
+## is missed, after both ran.
+bench: deps images
+	@status=0; \
+	$(VENV)/bin/python bench/run.py || status=1; \
+	$(VENV)/bin/python bench/lab.py $(BENCH_ARGS) || status=1; \
+	exit $$status
+
+bench-modules: deps
 	$(VENV)/bin/python bench/run.py
+
+bench-lab: deps images
+	$(VENV)/bin/python bench/lab.py $(BENCH_ARGS)
 
 clean: lab-down
 	rm -rf .cache tests/output
