@@ -771,6 +771,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="leave the lab up at the end")
     parser.add_argument("--doc", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--plot", default=str(REPO / "docs" / "benchmarks-replay-lag.png"))
+    parser.add_argument("--render", metavar="RESULTS_JSON",
+                        help="no lab: write the doc and the plot again from a results file "
+                             "(bench/results/lab.json) of an earlier run")
     opts = parser.parse_args(argv)
     defaults = ({"standbys": 2, "scale": 10, "noop_tasks": 20, "rounds": 5, "load": 20,
                  "wal_mb": 30} if opts.quick else
@@ -862,8 +865,31 @@ def run_all(opts: argparse.Namespace, res: Results, runner: Runner, lab: Lab) ->
         log("%s: caught up after %s (by hand %s)" % (name, seconds(mine), seconds(hand)))
 
 
+def write_outputs(res: Results, transports: list[str], doc_path: Path,
+                  plot_path: Path) -> list[Row]:
+    rows = build_rows(res, transports)
+    o = res.opts
+    plot([res.catchup[mode] for mode in res.catchup], plot_path,
+         "Standby %s catching up after %d MB of WAL, under pgbench -c 4 (%s)" % (
+             res.lab["standby"], o["wal_mb"], res.lab["size_text"]))
+    doc_path.write_text(render_doc(res, rows, transports, os.path.relpath(
+        plot_path, doc_path.parent)))
+    return rows
+
+
+def render_again(opts: argparse.Namespace) -> int:
+    saved = json.loads(Path(opts.render).read_text())
+    res = Results(**saved)
+    transports = [t.strip() for t in res.opts["transports"].split(",") if t.strip()]
+    rows = write_outputs(res, transports, Path(opts.doc), Path(opts.plot))
+    print(render_terminal(rows, transports), end="")
+    return 1 if any_missed(rows) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
+    if opts.render:
+        return render_again(opts)
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
     for old in (WORK / "logs").glob("*.log"):
@@ -892,13 +918,8 @@ def main(argv: list[str] | None = None) -> int:
     if failure is not None:
         log("results so far in bench/results/lab.json, logs in %s" % (WORK / "logs"))
         return 2
-    rows = build_rows(res, transports)
     plot_path, doc_path = Path(opts.plot), Path(opts.doc)
-    plot([res.catchup[mode] for mode in res.catchup], plot_path,
-         "Standby %s catching up after %d MB of WAL, under pgbench -c 4 (%s)" % (
-             lab.first_standby, opts.wal_mb, res.lab["size_text"]))
-    doc_path.write_text(render_doc(res, rows, transports, os.path.relpath(
-        plot_path, doc_path.parent)))
+    rows = write_outputs(res, transports, doc_path, plot_path)
     print()
     print(render_terminal(rows, transports), end="")
     print("total: %.1f min; %s and %s written" % (res.total_seconds / 60, doc_path, plot_path))
