@@ -40,6 +40,7 @@ from ratios import (
     any_missed,
     expected_calls,
     median,
+    parse_importtime,
     playbook_steps,
     ratio,
     render_markdown,
@@ -299,6 +300,23 @@ print(json.dumps({"seconds": out, "result_bytes": size}))
 """
 
 
+WATCHED_IMPORTS = (
+    "ansible.module_utils.basic", "psycopg2",
+    "ansible_collections.pgrepl.streaming.plugins.module_utils.connection",
+    "ansible_collections.pgrepl.streaming.plugins.module_utils.status_sql",
+    "ansible_collections.pgrepl.streaming.plugins.module_utils.status_wait",
+    "ansible_collections.pgrepl.streaming.plugins.module_utils.lsn",
+    "ansible_collections.pgrepl.streaming.plugins.modules.pg_replication_status",
+    "ansible.modules.ping",
+)
+
+
+def import_costs(importtime: str) -> dict[str, float]:
+    """Cumulative import ms of the modules the comparison is about (those imported)."""
+    found = parse_importtime(importtime)
+    return {name: found[name] / 1000 for name in WATCHED_IMPORTS if name in found}
+
+
 def breakdown(runner: Runner, lab: Lab, transport: Transport, rounds: int) -> dict[str, Any]:
     """Where ping and pg_replication_status differ: the payload Ansible sends (kept on the
     host with pipelining off), its run time on the host alone, and its imports."""
@@ -328,7 +346,8 @@ def breakdown(runner: Runner, lab: Lab, transport: Transport, rounds: int) -> di
         found[key] = {"payload_bytes": size, "on_host": timed["seconds"],
                       "on_host_median": median(timed["seconds"]),
                       "result_bytes": timed["result_bytes"],
-                      "top_imports": top_level_imports(importtime, 6)}
+                      "top_imports": top_level_imports(importtime, 6),
+                      "imports": import_costs(importtime)}
     podman_exec(lab.primary, ["sh", "-c", "rm -rf /tmp/bench-az /home/pgrepl/.ansible/tmp/* "
                                           "/var/lib/postgresql/.ansible/tmp/* "
                                           "/root/.ansible/tmp/*"])
@@ -511,7 +530,7 @@ def build_rows(res: Results, transports: list[str]) -> list[Row]:
             TARGETS["rerun"], {t: res.rerun[t]["ratio"] for t in res.rerun}),
         Row("clone", "standby converge, %s primary - empty primary / bare pg_basebackup"
             % res.lab.get("size_text", "large"), TARGETS["clone"],
-            {t: res.clone[t]["ratio"] for t in res.clone}),
+            {t: res.clone[t]["ratio"] for t in res.clone if "ratio" in res.clone[t]}),
         Row("parallel", "converge with %d standbys / with 1 standby" % standbys,
             TARGETS["parallel"], {t: res.parallel[t]["ratio"] for t in res.parallel}),
         Row("status", "ansible -m pg_replication_status / ansible -m ping",
@@ -532,7 +551,7 @@ def build_rows(res: Results, transports: list[str]) -> list[Row]:
             "clone section" % (res.clone[t]["large"] - res.clone[t]["empty"],
                                res.clone[t]["bare"])),
         "parallel": lambda t: (
-            "standby_clone_batch=2 clones 2 standbys at a time (%d rounds), and %d hosts "
+            "standby_clone_batch=2 clones 2 standbys at a time (%d round(s)), and %d hosts "
             "share 2 cores: every host's tasks run on the same CPUs" % (
                 -(-standbys // 2), standbys + 1)),
         "status": lambda t: (
@@ -582,6 +601,8 @@ def render_doc(res: Results, rows: list[Row], transports: list[str], plot_name: 
             o["scale"], lab.get("size_text", "?"), o["wal_mb"], o["load"], o["rounds"],
             o["noop_tasks"], " (`--quick`)" if o["quick"] else "",
             res.total_seconds / 60, lab["up_seconds"]))
+    if o.get("note"):
+        add(o["note"] + "\n")
     add("**The numbers are noisy.** The machine has 2 cores and is shared with long test "
         "runs of other work (Molecule scenarios, fault labs) that may run at the same time; "
         "all containers, the controller and `pgbench` share those cores. A ratio compares "
@@ -632,6 +653,8 @@ def render_doc(res: Results, rows: list[Row], transports: list[str], plot_name: 
     add("|---|---|---|---|---|---|")
     for t in res.clone:
         c = res.clone[t]
+        if "ratio" not in c:
+            continue
         add("| %s | %s | %s | %s | %s | %.2f |" % (
             t, seconds(c["empty"]), seconds(c["large"]), seconds(c["large"] - c["empty"]),
             seconds(c["bare"]), c["ratio"]))
@@ -672,10 +695,15 @@ def render_doc(res: Results, rows: list[Row], transports: list[str], plot_name: 
             % (b["ping"]["on_host_median"], b["status"]["on_host_median"]))
         add("| of which `python3 -c pass` | %.3f s | %.3f s |" % (
             b["python_start_median"], b["python_start_median"]))
-        add("| slowest top-level imports (`python3 -X importtime`, cumulative) | %s | %s |" % (
-            ", ".join("%s %.0f ms" % (n, us / 1000) for n, us in b["ping"]["top_imports"][:4]),
-            ", ".join("%s %.0f ms" % (n, us / 1000)
-                      for n, us in b["status"]["top_imports"][:4])))
+        for name in WATCHED_IMPORTS:
+            ping_ms = b["ping"].get("imports", {}).get(name)
+            status_ms = b["status"].get("imports", {}).get(name)
+            if ping_ms is None and status_ms is None:
+                continue
+            add("| import `%s` (`-X importtime`, cumulative) | %s | %s |" % (
+                name.replace("ansible_collections.pgrepl.streaming.plugins.", "pgrepl "),
+                "-" if ping_ms is None else "%.0f ms" % ping_ms,
+                "-" if status_ms is None else "%.0f ms" % status_ms))
         for t in res.status:
             diff = res.status[t]["status_median"] - res.status[t]["ping_median"]
             host_diff = b["status"]["on_host_median"] - b["ping"]["on_host_median"]
@@ -714,11 +742,16 @@ def render_doc(res: Results, rows: list[Row], transports: list[str], plot_name: 
 
 
 FINDINGS_STATUS = """\
-The module's import cost is the largest part on the host: the module imports psycopg2 and
-the collection's module_utils (connection, status_sql, status_wait, lsn), while ping imports
-only `ansible.module_utils.basic`. The AnsiballZ payload carries every module_util the module
-imports, so it is several times ping's, and Ansible builds it anew in each `ansible` process
-(its module cache lives in the process).
+Reading the table: with ansible-core 2.19 even ping's AnsiballZ payload is large (it carries
+`ansible.module_utils.basic` and the wrapper's own loader), so the module_utils the status
+module adds (connection, status_sql, status_wait, lsn) make its payload only somewhat larger;
+what the status module adds is mostly on the host: importing psycopg2 and its module_utils,
+connecting to PostgreSQL over the socket, the queries (`pg_stat_replication`, slots, the
+archive directory), and a result of a few kB instead of a few bytes for the controller to
+parse and print. Each `ansible` command builds the payload again (the module cache lives in
+the process), for ping as for the status module. Against the one to two seconds of Ansible's
+own start-up, connection and become that both pay, the difference is small, which is why
+the ratio stays near 1 and why single rounds on a loaded machine can even come out below 1.
 """
 
 FINDINGS_CATCHUP = """\
@@ -774,6 +807,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--render", metavar="RESULTS_JSON",
                         help="no lab: write the doc and the plot again from a results file "
                              "(bench/results/lab.json) of an earlier run")
+    parser.add_argument("--note", default="",
+                        help="a paragraph for the doc about this run (kept with the results)")
     opts = parser.parse_args(argv)
     defaults = ({"standbys": 2, "scale": 10, "noop_tasks": 20, "rounds": 5, "load": 20,
                  "wal_mb": 30} if opts.quick else
@@ -794,6 +829,13 @@ def machine() -> dict[str, Any]:
             mem = int(line.split()[1]) / 1024 / 1024
     return {"cores": os.cpu_count(), "mem_gib": mem,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def save(res: Results) -> None:
+    """The results so far (a run cut short can still be rendered with --render)."""
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "lab.json").write_text(json.dumps(res.__dict__, indent=1, default=str))
 
 
 def run_all(opts: argparse.Namespace, res: Results, runner: Runner, lab: Lab) -> None:
@@ -829,6 +871,7 @@ def run_all(opts: argparse.Namespace, res: Results, runner: Runner, lab: Lab) ->
         res.clone[name] = {"empty": one}
         log("%s: 1 standby %.1f s, %d standbys %.1f s -> %.2f" % (
             name, one, opts.standbys, many, res.parallel[name]["ratio"]))
+        save(res)
     if "ssh" in transports:
         log("breakdown of pg_replication_status vs ping (over ssh, payloads kept)")
         res.breakdown = breakdown(runner, lab, transports["ssh"], opts.rounds)
@@ -848,6 +891,7 @@ def run_all(opts: argparse.Namespace, res: Results, runner: Runner, lab: Lab) ->
         clone.update(bare=bare, large=large, ratio=ratio(large - clone["empty"], bare))
         log("%s: converge %.1f s - %.1f s empty, bare %.1f s -> %.2f" % (
             name, large, clone["empty"], bare, clone["ratio"]))
+        save(res)
 
     timeout = opts.load + 600
     log("catch-up by hand")
@@ -857,6 +901,7 @@ def run_all(opts: argparse.Namespace, res: Results, runner: Runner, lab: Lab) ->
         log("catch-up by site.yml over %s" % name)
         res.catchup[name] = catchup(runner, lab, name, transport, opts.wal_mb, opts.load,
                                     timeout)
+        save(res)
     hand = res.catchup["by hand"]["seconds"]
     for name in transports:
         mine = res.catchup[name]["seconds"]
@@ -880,6 +925,8 @@ def write_outputs(res: Results, transports: list[str], doc_path: Path,
 def render_again(opts: argparse.Namespace) -> int:
     saved = json.loads(Path(opts.render).read_text())
     res = Results(**saved)
+    if opts.note:
+        res.opts["note"] = opts.note
     transports = [t.strip() for t in res.opts["transports"].split(",") if t.strip()]
     rows = write_outputs(res, transports, Path(opts.doc), Path(opts.plot))
     print(render_terminal(rows, transports), end="")
@@ -912,9 +959,7 @@ def main(argv: list[str] | None = None) -> int:
             runner.run("lab-down", ["bash", "scripts/lab.sh", "down"], env=lab.env(),
                        check=False)
     res.total_seconds = time.perf_counter() - started
-    out_dir = REPO / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "lab.json").write_text(json.dumps(res.__dict__, indent=1, default=str))
+    save(res)
     if failure is not None:
         log("results so far in bench/results/lab.json, logs in %s" % (WORK / "logs"))
         return 2
