@@ -27,8 +27,9 @@ description:
   - Takes the names and addresses a host is reached by and returns the subjectAltName entries
     of its server certificate, C(IP:<address>) for an IPv4 or IPv6 address and
     C(DNS:<name>) for anything else, in the order given, each once.
-  - Empty and null items are skipped. A string item may hold several entries separated by
-    commas or blanks (an extra var C(-e postgresql_tls_extra_names=a.example,10.0.0.9)).
+  - Empty and null items are skipped, blanks around an item dropped. A string instead of a
+    list holds entries separated by commas or blanks
+    (C(-e postgresql_tls_extra_names=a.example,10.0.0.9) arrives as a string).
   - Names are lowercased (DNS names compare case-insensitively) and lose a trailing dot; an
     address is written in its compressed form (C(2001:db8::1)), without a zone (C(%eth0)).
   - An item that is neither an address nor a DNS name (labels of letters, digits, C(-) and
@@ -88,20 +89,21 @@ _SEPARATORS = re.compile(r"[,\s]+")
 _SAN_HEADING = "X509v3 Subject Alternative Name:"
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def _items(values: Any) -> List[str]:
-    """Every non-empty item, strings split at commas and blanks."""
+    """Every non-empty item, without surrounding blanks; a string alone is split at commas
+    and blanks."""
     if values is None:
         return []
     if isinstance(values, (str, bytes)):
-        values = [values]
-    found = []
-    for value in values:
-        if value is None:
-            continue
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        found += [part for part in _SEPARATORS.split(str(value)) if part]
-    return found
+        return [part for part in _SEPARATORS.split(_text(values)) if part]
+    found = (_text(value).strip() for value in values if value is not None)
+    return [item for item in found if item]
 
 
 def address(text: str) -> Optional[str]:
@@ -136,10 +138,10 @@ def tls_names(values: Any) -> Dict[str, List[str]]:
     return {"san": san, "invalid": invalid}
 
 
-def san_of(text: str) -> List[str]:
-    """The SAN entries of a certificate, from `openssl x509 -noout -text`, as tls_names writes
-    them (other kinds, such as email:, are left out)."""
-    lines = (text or "").splitlines()
+def san_of(text: Any) -> List[str]:
+    """The SAN entries of a certificate, from `openssl x509 -noout -text` (a string, or its
+    lines), as tls_names writes them (other kinds, such as email:, are left out)."""
+    lines = text if isinstance(text, list) else str(text or "").splitlines()
     for number, line in enumerate(lines):
         if line.strip().startswith(_SAN_HEADING):
             values = lines[number + 1] if number + 1 < len(lines) else ""
@@ -156,7 +158,7 @@ def san_of(text: str) -> List[str]:
     return []
 
 
-def tls_san_missing(wanted: Any, text: str) -> List[str]:
+def tls_san_missing(wanted: Any, text: Any) -> List[str]:
     if isinstance(wanted, dict):
         wanted = wanted.get("san", [])
     have = set(san_of(text))

@@ -32,9 +32,9 @@ options:
     required: true
   text:
     description:
-      - The output of C(openssl x509 -noout -text). Without a SAN extension in it, every
-        wanted entry is missing.
-    type: str
+      - The output of C(openssl x509 -noout -text), as one string (other lines before it do
+        no harm) or as its lines. Without a SAN extension in it, every wanted entry is missing.
+    type: raw
     required: true
 author:
   - pgrepl.streaming maintainers (!UNKNOWN)

@@ -69,9 +69,13 @@ def test_what_is_neither_a_name_nor_an_address_is_refused(given: str) -> None:
 
 def test_a_string_holds_several_entries() -> None:
     """-e postgresql_tls_extra_names=... arrives as one string."""
-    assert tls_names(["db1", "a.example, 10.0.0.9 b.example"])["san"] == [
-        "DNS:db1", "DNS:a.example", "IP:10.0.0.9", "DNS:b.example"]
-    assert tls_names("a.example,10.0.0.9")["san"] == ["DNS:a.example", "IP:10.0.0.9"]
+    assert tls_names("a.example, 10.0.0.9 b.example")["san"] == [
+        "DNS:a.example", "IP:10.0.0.9", "DNS:b.example"]
+
+
+def test_an_item_of_a_list_is_one_entry() -> None:
+    assert tls_names([" db1 ", "not ok", "a,b"]) == {"san": ["DNS:db1"],
+                                                      "invalid": ["not ok", "a,b"]}
 
 
 def test_a_value_that_is_no_string_counts_as_its_text() -> None:
@@ -86,6 +90,11 @@ def test_nothing_gives_nothing() -> None:
 def test_the_san_of_openssl_text() -> None:
     assert san_of(OPENSSL_TEXT) == ["DNS:db1", "DNS:db1.example.com", "IP:10.0.0.11",
                                     "IP:2001:db8::1"]
+
+
+def test_the_san_of_openssl_lines_after_other_output() -> None:
+    lines = ["state=ok", *OPENSSL_TEXT.splitlines()]
+    assert san_of(lines) == san_of("\n".join(lines)) == san_of(OPENSSL_TEXT)
 
 
 def test_a_certificate_without_san_has_none() -> None:
