@@ -147,7 +147,7 @@ def san_of(text: Any) -> List[str]:
             values = lines[number + 1] if number + 1 < len(lines) else ""
             found = []
             for part in values.split(","):
-                kind, _, value = part.strip().partition(":")
+                kind, _colon, value = part.strip().partition(":")
                 if kind == "DNS" and value:
                     found.append("DNS:" + value.lower().rstrip("."))
                 elif kind in ("IP Address", "IP") and value:

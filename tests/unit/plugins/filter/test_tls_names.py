@@ -74,8 +74,8 @@ def test_a_string_holds_several_entries() -> None:
 
 
 def test_an_item_of_a_list_is_one_entry() -> None:
-    assert tls_names([" db1 ", "not ok", "a,b"]) == {"san": ["DNS:db1"],
-                                                      "invalid": ["not ok", "a,b"]}
+    found = tls_names([" db1 ", "not ok", "a,b"])
+    assert found == {"san": ["DNS:db1"], "invalid": ["not ok", "a,b"]}
 
 
 def test_a_value_that_is_no_string_counts_as_its_text() -> None:
