@@ -219,6 +219,13 @@ BAD_INPUT = [
     pytest.param({"standby_apply_delay": "1 hour"}, "standby_apply_delay",
                  id="delay-not-a-postgresql-time"),
     pytest.param({"primary_wal_level": "minimal"}, "primary_wal_level", id="wal-level-minimal"),
+    pytest.param({"standby_upstream": "topology-pg9"}, "standby_upstream",
+                 id="upstream-not-in-the-inventory"),
+    pytest.param({"standby_upstream": PG2}, "standby_upstream", id="upstream-is-itself"),
+    pytest.param({"postgresql_tls_ca_cert": "/nonexistent/ca.crt",
+                  "postgresql_tls_cert": "/nonexistent/host.crt",
+                  "postgresql_tls_key": "/nonexistent/host.key"},
+                 "postgresql_tls_ca_cert", id="tls-files-missing"),
 ]
 
 
@@ -234,18 +241,76 @@ def test_bad_input_is_refused_before_any_change(cluster: Converged, extra_vars: 
     assert conf_state() == before
 
 
+def replication_login(client: str, server: str, options: str) -> subprocess.CompletedProcess:
+    """IDENTIFY_SYSTEM as the replication user with the right password, from client to
+    server, with the given libpq options (the password in the environment of this one
+    command, never on a command line)."""
+    conninfo = "host=%s user=replicator dbname=replication replication=true %s" % (server, options)
+    return subprocess.run(
+        ["podman", "exec", "-e", "PGPASSWORD=" + PASSWORD, "-e", "PGCONNECT_TIMEOUT=10", client,
+         "psql", "-XAtq", "-d", conninfo, "-c", "IDENTIFY_SYSTEM"],
+        env=lab.environment(), capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize(("client", "server"), [(PG2, PG1), (PG4, PG3)],
+                         ids=["standby-to-primary", "cascade-to-upstream"])
+def test_replication_without_tls_is_refused(cluster: Converged, client: str,
+                                            server: str) -> None:
+    """The right password over plaintext is rejected by pg_hba (hostnossl ... reject); the
+    same login with the CA and verify-full works, so the refusal is the TLS rule's."""
+    plain = replication_login(client, server, "sslmode=disable")
+    assert plain.returncode != 0, plain.stdout
+    assert "no encryption" in plain.stderr, plain.stderr
+    verified = replication_login(
+        client, server, "sslmode=verify-full sslrootcert=%s/tls/root.crt channel_binding=require"
+        % CONF_DIR)
+    assert verified.returncode == 0, verified.stderr
+    # verify-full really checks: against another CA bundle the same login fails.
+    other_ca = replication_login(
+        client, server, "sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt")
+    assert other_ca.returncode != 0 and "certificate verify failed" in other_ca.stderr, \
+        other_ca.stderr
+
+
+def tls_checksums() -> dict[str, str]:
+    """The certificate files on every host, and the controller's CA directory."""
+    hosts = {host: lab.sh(host, "md5sum %s/tls/*" % CONF_DIR) for host in (PG1, *STANDBYS)}
+    ca_dir = Path.home() / ".pgrepl-streaming" / "tls"
+    hosts["controller"] = "\n".join(
+        "%s %s" % (path.name, path.stat().st_mtime_ns) for path in sorted(ca_dir.rglob("*")))
+    return hosts
+
+
+def test_a_cascade_loop_is_refused_before_any_change(cluster: Converged) -> None:
+    """pg2 streams from pg3 and pg3 from pg2: neither reaches the primary."""
+    looped = dict(HOST_VARS)
+    looped[PG2] = {**HOST_VARS.get(PG2, {}), "standby_upstream": PG3}
+    looped[PG3] = {**HOST_VARS.get(PG3, {}), "standby_upstream": PG2}
+    inventory = lab.inventory("topology-loop", primary={PG1: looped.get(PG1)},
+                              standbys={host: looped.get(host) for host in STANDBYS},
+                              **{**GROUP_VARS, "postgresql_synchronous_standbys": []})
+    before = conf_state()
+    run = lab.playbook("topology-bad-loop", "site.yml", inventory)
+    assert run.rc != 0, run.tail()
+    assert "standby_upstream makes a loop" in run.output, run.tail()
+    assert not any(row["changed"] for row in run.recap().values()), run.tail()
+    assert conf_state() == before
+
+
 def test_the_installed_tarball_runs_site_from_outside_the_checkout(
         cluster: Converged, tmp_path: Path) -> None:
     """The release as a user gets it: the built tarball installed offline into an empty
-    collections path, `ansible-playbook pgrepl.streaming.site` run from a directory outside
-    the repository without its ansible.cfg; on this converged cluster it changes nothing."""
+    collections path, `ansible-playbook -v pgrepl.streaming.site` run from a directory outside
+    the repository without its ansible.cfg; on this converged cluster it changes nothing, no
+    certificate is regenerated, and the output holds no key and no password."""
     collections = release.build_and_install(tmp_path)
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = release.installed_env(
         collections, scan_sys_path=True,  # containers.podman, for the lab's transport
         ANSIBLE_CONNECTION_PLUGINS=str(REPO / "scripts" / "ansible_plugins" / "connection"))
-    done = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(cluster.inventory),
+    certificates = tls_checksums()
+    done = subprocess.run([str(BIN / "ansible-playbook"), "-v", "-i", str(cluster.inventory),
                            "pgrepl.streaming.site"], cwd=workdir, env=env,
                           capture_output=True, text=True, check=False)
     output = done.stdout + done.stderr
@@ -254,6 +319,12 @@ def test_the_installed_tarball_runs_site_from_outside_the_checkout(
     recaps = lab.RECAP.findall(output)
     assert len(recaps) == 4 and all(changed == "0" for _h, _o, changed, _u, _f in recaps), \
         output[-5000:]
+    # Nothing regenerated, and with -v no key material and no password in the output.
+    assert tls_checksums() == certificates
+    assert "PRIVATE KEY" not in output
+    for form in leak_forms(PASSWORD):
+        leaked = form in output  # not in the assert: pytest would print the password
+        assert not leaked, "the replication password appears in the -v output"
 
 
 def test_switchover_rewrites_synchronous_standby_names(cluster: Converged) -> None:
@@ -263,8 +334,11 @@ def test_switchover_rewrites_synchronous_standby_names(cluster: Converged) -> No
                        extra_vars={"switchover_to": PG2})
     assert run.rc == 0, run.tail()
     assert lab.psql(PG2, "SHOW synchronous_standby_names") == 'ANY 1 ("%s")' % slot(PG3)
-    lab.wait_until("pg1, pg3 and pg4 streaming from pg2", lambda: len(sync_states(PG2)) == 3)
-    assert sync_states(PG2) == {slot(PG1): "async", slot(PG3): "quorum", slot(PG4): "async"}
-    assert lab.sh(PG1, "cd %s/conf.d && ls *.conf" % CONF_DIR).split() == ["50-pgrepl-standby.conf"]
+    lab.wait_until("pg1 and pg3 streaming from pg2", lambda: len(sync_states(PG2)) == 2)
+    assert sync_states(PG2) == {slot(PG1): "async", slot(PG3): "quorum"}
+    # The cascade is kept: pg4 still streams from pg3, which now follows pg2.
+    assert sync_states(PG3) == {slot(PG4): "async"}
+    assert lab.sh(PG1, "cd %s/conf.d && ls *.conf" % CONF_DIR).split() == [
+        "50-pgrepl-standby.conf", "52-pgrepl-tls.conf"]
     rerun = lab.playbook("topology-after-switchover", "site.yml", write_inventory(PG2))
     assert rerun.rc == 0 and not rerun.changed_hosts(), rerun.tail()
