@@ -242,7 +242,7 @@ def measure_rerun(runner: Runner, transport: Transport, noop_tasks: int) -> dict
     many, _out = runner.run("noop%d-%s" % (noop_tasks, transport.name), [
         "ansible-playbook", "-i", inv, str(noop_playbook(noop_tasks))])
     adhoc = [runner.quiet(["ansible", "primary", "-i", inv, "-b", "-o", "-m",
-                           "ansible.builtin.command", "-a", "true"])[0] for _ in range(3)]
+                           "ansible.builtin.command", "-a", "true"])[0] for _round in range(3)]
     calls_file = WORK / ("calls-%s.jsonl" % transport.name)
     calls_file.unlink(missing_ok=True)
     elapsed, out = site(runner, transport, "rerun", env={

@@ -38,7 +38,7 @@ def lcs_length(left: Sequence[str], right: Sequence[str]) -> int:
 def merge_sequences(left: Sequence[str], right: Sequence[str]) -> list[str]:
     """A shortest common supersequence of two sequences (both are subsequences of it)."""
     rows, cols = len(left), len(right)
-    table = [[0] * (cols + 1) for _ in range(rows + 1)]
+    table = [[0] * (cols + 1) for _row in range(rows + 1)]
     for i in range(rows - 1, -1, -1):
         for j in range(cols - 1, -1, -1):
             table[i][j] = (table[i + 1][j + 1] + 1 if left[i] == right[j]
