@@ -99,9 +99,15 @@ def test_c7_pgpass_hba_and_no_password_on_disk(cluster: Cluster) -> None:
             if kind.startswith("host"):
                 assert netmask in ("255.255.255.255", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), (
                     "%s: pg_hba admits a network, not one address: %s" % (host, line))
-    replication_from = set(psql(PRIMARY, "SELECT address FROM pg_hba_file_rules WHERE "
-                                         "'replication' = ANY(database) AND type = 'host'").split())
-    assert replication_from == {"127.0.0.1", "::1", *addresses.values()}
+    # Debian's local lines are plain host; each standby's address only over TLS, and its
+    # plaintext replication login rejected first (postgresql_replication_tls, the default).
+    def replication_from(kind: str, method: str = "") -> set[str]:
+        return set(psql(PRIMARY, "SELECT address FROM pg_hba_file_rules WHERE 'replication' = "
+                                 "ANY(database) AND type = '%s' AND auth_method %s" % (
+                                     kind, "= '%s'" % method if method else "<> 'reject'")).split())
+    assert replication_from("host") == {"127.0.0.1", "::1"}
+    assert replication_from("hostssl") == set(addresses.values())
+    assert replication_from("hostnossl", "reject") == set(addresses.values())
 
 
 # --- case 1: the standby role aimed at the running primary -------------------------------------
