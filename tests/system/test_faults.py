@@ -417,14 +417,18 @@ def every_typed_variable_as_string(bools: str) -> dict[str, str]:
             "standby_wait_timeout": "300", "standby_clone_batch": "2",
             "primary_archive_max_age_days": "7", "primary_archive_max_percent": "10",
             "primary_archive_max_bytes": "0", "primary_archive_keep_newest": "64",
-            "postgresql_synchronous_count": "1"}
+            "postgresql_synchronous_count": "1", "postgresql_tls_cert_days": "825",
+            "postgresql_tls_ca_days": "3650", "postgresql_tls_renew_days": "30"}
     assert set(ints) == typed_variables("int"), "a new int variable: add it here"
     truthy = {"postgresql_install_python_driver", "primary_data_checksums",
-              "primary_report_orphan_slots", "postgresql_archive_mode", "primary_rewind_source"}
-    assert truthy | {"standby_force_reclone"} == typed_variables("bool"), "a new bool: add it"
+              "primary_report_orphan_slots", "postgresql_archive_mode", "primary_rewind_source",
+              "postgresql_replication_tls"}
+    # Must be false: a true one re-clones a standby, or re-issues every certificate.
+    falsy = {"standby_force_reclone", "postgresql_tls_rotate"}
+    assert truthy | falsy == typed_variables("bool"), "a new bool: add it"
     yes, no = bools.split("/")
     values = {name: yes for name in truthy}
-    values["standby_force_reclone"] = no
+    values.update(dict.fromkeys(falsy, no))
     values.update(ints)
     return values
 
