@@ -472,7 +472,8 @@ def test_c10_a_typo_in_extra_settings_is_refused_before_any_reload(cluster: Clus
                 'unrecognized configuration parameter "shared_bufers"',
                 "%s line" % dropin, "the server keeps running with its old settings")
     assert sh(PRIMARY, "cat %s" % dropin) == content, "the rejected file was not put back"
-    assert sh(PRIMARY, "ls %s/conf.d" % lab.CONF_DIR) == "50-pgrepl-replication.conf"
+    assert sh(PRIMARY, "ls %s/conf.d" % lab.CONF_DIR).split() == [
+        "50-pgrepl-replication.conf", "52-pgrepl-tls.conf"]
     assert snapshot(PRIMARY)["postmaster"] == before["postmaster"]
     assert psql(PRIMARY, "SELECT count(*) FROM pg_file_settings WHERE error IS NOT NULL") == "0"
 
