@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 # (without the shellcheck package, ansible-test sanity skips its shellcheck test.)
-HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns iptables postgresql uidmap iproute2 shellcheck)
+# openssl: the controller makes the replication CA and certificates with it (docs/tls.md).
+HOST_PACKAGES=(podman runc debootstrap netavark aardvark-dns iptables postgresql uidmap iproute2 shellcheck openssl)
 
 missing=()
 for pkg in "${HOST_PACKAGES[@]}"; do
