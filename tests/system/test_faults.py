@@ -101,6 +101,7 @@ def test_c7_pgpass_hba_and_no_password_on_disk(cluster: Cluster) -> None:
                     "%s: pg_hba admits a network, not one address: %s" % (host, line))
     # Debian's local lines are plain host; each standby's address only over TLS, and its
     # plaintext replication login rejected first (postgresql_replication_tls, the default).
+
     def replication_from(kind: str, method: str = "") -> set[str]:
         return set(psql(PRIMARY, "SELECT address FROM pg_hba_file_rules WHERE 'replication' = "
                                  "ANY(database) AND type = '%s' AND auth_method %s" % (
