@@ -7,8 +7,9 @@ ANSIBLE_CALLBACKS_ENABLED=remote_calls; PGREPL_REMOTE_CALLS_FILE names a file to
 JSON line per playbook run is appended: {"playbook": ..., "calls": {host: n}, "tasks": {host:
 [task names]}}. A call is a task (or one item of a loop) that ran on the host, skipped or
 not counted; controller-local actions (set_fact, assert, debug, fail, include_*, import_*,
-meta, add_host, group_by, validate_argument_spec, pause) are not calls. A delegated task
-counts for the host it was delegated to.
+meta, add_host, group_by, validate_argument_spec, pause) are not calls, nor is a task delegated
+to the controller (delegate_to: localhost, a local connection). Another delegated task counts
+for the host it was delegated to.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,6 +37,8 @@ LOCAL_ACTIONS = frozenset((
     "validate_argument_spec", "set_stats", "noop",
 ))
 
+CONTROLLER = frozenset(("localhost", "127.0.0.1", "::1"))
+
 
 def is_local(action):
     """Whether a task's action runs on the controller only (short or FQCN form)."""
@@ -61,8 +64,11 @@ class CallbackModule(CallbackBase):
         task = result._task
         if is_local(task.action):
             return
-        host = (result._result.get("_ansible_delegated_vars") or {}).get(
-            "ansible_delegated_host") or result._host.get_name()
+        delegated = result._result.get("_ansible_delegated_vars")
+        if task.delegate_to in CONTROLLER or (delegated or {}).get("ansible_connection") == "local":
+            return  # ran on the controller
+        host = (task.delegate_to if delegated is not None and isinstance(task.delegate_to, str)
+                else result._host.get_name())
         count = 1 if items is None else items
         self.calls[host] = self.calls.get(host, 0) + count
         self.tasks.setdefault(host, []).append(task.get_name())
