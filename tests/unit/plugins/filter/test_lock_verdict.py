@@ -66,6 +66,10 @@ def test_row1_no_owner_yet_in_a_young_directory_is_live(text):
     (owner() + owner(), 5),                          # two lines
     ("tok=en " + owner()[9:], 5),                    # not a token
     (owner().replace(" since=", " since ="), 5),     # not key=value
+], ids=[  # fixed ids: the owner lines hold this process's pid, which differs between the
+          # xdist workers, and the workers must collect the same test ids
+    "no-owner-file", "age-unknown", "empty-old", "someone-else", "pre-0.2", "pid-not-a-number",
+    "field-missing", "empty-controller", "two-lines", "not-a-token", "not-key-value",
 ])
 def test_row2_anything_not_an_owner_line_is_foreign(text, lock_age):
     result = verdict(text, heartbeat_age=1, lock_age=lock_age)
