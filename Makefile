@@ -3,6 +3,10 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PYTEST := $(VENV)/bin/python -m pytest
+# Two lanes (pytest-xdist workers): whatever shares a lab is one xdist group that one worker
+# runs in file order, the longest groups first (tests/conftest.py, docs/testing.md).
+# `make test LANES=` runs everything in one process, in that same order.
+LANES ?= -n 2 --dist loadgroup --no-loadscope-reorder
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Podman settings for this host (runc, ulimits) kept in the repo, not in /etc.
@@ -15,7 +19,7 @@ deps:
 
 ## Every test: lint, unit, integration (real clusters), Molecule scenarios (real hosts).
 test: deps images
-	$(PYTEST) tests
+	$(PYTEST) $(LANES) tests
 
 lint: deps
 	$(PYTEST) tests/lint
@@ -27,7 +31,7 @@ integration: deps
 	$(PYTEST) tests/integration
 
 molecule: deps images
-	$(PYTEST) tests/molecule tests/system
+	$(PYTEST) $(LANES) tests/molecule tests/system
 
 images: deps
 	@bash scripts/build-images.sh
