@@ -12,6 +12,7 @@ import contextlib
 import glob
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -38,10 +39,27 @@ def find_bindir() -> Path:
     return Path(candidates[-1]).parent
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port on 127.0.0.1 below the kernel's ephemeral range: no outgoing connection
+    (pg_basebackup's, or the other lane's SSH and podman traffic in `make test`) can take it
+    between this check and the server's start, as one the kernel handed out (bind to 0) could."""
+    low = min(_ephemeral_low(), 32768)
+    for _attempt in range(200):
+        port = random.randrange(20000, low) if low > 21000 else 0
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free local port")
 
 
 def _run_as() -> list[str]:
@@ -80,7 +98,7 @@ class Node:
     def start(self) -> None:
         opts = "-p %d -k %s -c listen_addresses=127.0.0.1" % (self.port, self.sockdir)
         self.run(self.bin("pg_ctl"), "-D", str(self.datadir), "-l", str(self.log),
-                 "-o", opts, "-w", "-t", "60", "start")
+                 "-o", opts, "-w", "-t", "120", "start")
 
     def stop(self, mode: str = "fast") -> None:
         self.run(self.bin("pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop",
@@ -161,7 +179,7 @@ class Lab:
             self.wait_streaming("standby1")
         return self
 
-    def wait_streaming(self, application_name: str, timeout: float = 60) -> None:
+    def wait_streaming(self, application_name: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.primary.scalar(
@@ -185,7 +203,7 @@ class Lab:
                          "--slot", slot, "--no-loop", "--no-sync"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while not self.primary.scalar(
                     "SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,)):
                 if proc.poll() is not None or time.monotonic() > deadline:

@@ -6,7 +6,7 @@ def test_standby_streams_and_replays(lab):
     lab.primary.sql("CREATE TABLE IF NOT EXISTS smoke(i int)")
     lab.primary.sql("INSERT INTO smoke VALUES (42)")
     lsn = lab.primary.scalar("SELECT pg_current_wal_lsn()::text")
-    for _attempt in range(100):
+    for _attempt in range(600):  # up to 60 s
         if lab.standby.scalar("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)):
             break
         import time

@@ -142,7 +142,7 @@ def test_a_commit_returns_with_one_synchronous_standby_stopped(cluster: Converge
                   "note text NOT NULL, at timestamptz NOT NULL DEFAULT now())")
     lab.sh(PG3, "systemctl stop %s" % SERVICE)
     try:
-        one_down = sql(PG1, "INSERT INTO topology_rows (note) VALUES ('pg3 down')", 20)
+        one_down = sql(PG1, "INSERT INTO topology_rows (note) VALUES ('pg3 down')", 60)
         assert one_down.returncode == 0 and "synchronous" not in one_down.stderr, one_down.stderr
         # Both listed standbys down: the commit waits (ANY 1 is real) until it is cancelled,
         # with PostgreSQL's warning that it committed locally.
@@ -181,9 +181,9 @@ def test_the_delayed_standby_applies_after_the_delay(cluster: Converged) -> None
     lab.psql(PG1, "INSERT INTO topology_rows (note) VALUES ('%s')" % token)
     written = time.monotonic()
     count = "SELECT count(*) FROM topology_rows WHERE note = '%s'" % token
-    lab.wait_until("the row on pg2", lambda: lab.psql(PG2, count) == "1", timeout=30)
+    lab.wait_until("the row on pg2", lambda: lab.psql(PG2, count) == "1", timeout=90)
     assert lab.psql(PG4, count) == "0", "the delayed standby applied the row at once"
-    lab.wait_until("the row on pg4", lambda: lab.psql(PG4, count) == "1", timeout=60)
+    lab.wait_until("the row on pg4", lambda: lab.psql(PG4, count) == "1", timeout=120)
     waited = time.monotonic() - written
     assert waited >= DELAY_S - 1, "applied after %.1f s, the delay is %d s" % (waited, DELAY_S)
     # Received at once, applied later: the delay waits on the standby, not on the primary.

@@ -54,6 +54,10 @@ RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+
                    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
+# How long the waits below give up after: generous, since `make test` runs two lanes of
+# playbooks and containers at once on a small machine (a wait ends as soon as it is met).
+WAIT = 300
+
 shell_quote = shlex.quote
 
 
@@ -101,7 +105,7 @@ def psql(host: str, sql: str) -> str:
     return done.stdout.strip()
 
 
-def wait_until(what: str, probe: Callable[[], Any], timeout: float = 120) -> Any:
+def wait_until(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
     """Poll probe() until it returns something truthy; fail naming `what` (and the last
     value seen) after timeout seconds. A wait, not a speed assertion."""
     deadline = time.monotonic() + timeout
@@ -246,13 +250,13 @@ def streaming_standbys() -> set[str]:
     return set(rows.split()) if rows else set()
 
 
-def wait_streaming(hosts: Sequence[str] = STANDBYS, timeout: float = 120) -> None:
+def wait_streaming(hosts: Sequence[str] = STANDBYS, timeout: float = WAIT) -> None:
     wanted = {slot_of(host) for host in hosts}
     wait_until("%s streaming from the primary" % ", ".join(sorted(wanted)),
                lambda: wanted <= streaming_standbys(), timeout)
 
 
-def write_and_wait(hosts: Sequence[str] = STANDBYS, timeout: float = 120) -> int:
+def write_and_wait(hosts: Sequence[str] = STANDBYS, timeout: float = WAIT) -> int:
     """Insert a fresh row on the primary and wait until every given standby shows it."""
     row = int(psql(PRIMARY, "INSERT INTO faults_rows (note) VALUES ('written at ' || "
                             "clock_timestamp()) RETURNING id"))
