@@ -11,6 +11,7 @@ import grp
 import hashlib
 import os
 import pwd
+import re
 import stat
 
 __metaclass__ = type  # noqa: UP001 - ansible-test boilerplate
@@ -50,6 +51,18 @@ def describe_path(path):
                 digest.update(block)
         found["sha1"] = digest.hexdigest()
     return found
+
+
+def matching_lines(path, regexp):
+    """The lines of a text file that re.search(regexp) finds, in order, without their line
+    ends, as ansible.builtin.lineinfile matches them; [] when the file is not there."""
+    pattern = re.compile(regexp)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if pattern.search(line)]
 
 
 def parse_dpkg(output):

@@ -41,6 +41,23 @@ options:
     type: list
     elements: str
     default: []
+  lines:
+    description:
+      - Text files to search, each with a Python regular expression; the result lists, in
+        the same order, the lines each expression finds (as
+        C(ansible.builtin.lineinfile) matches lines).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The file.
+        type: path
+        required: true
+      regexp:
+        description: The regular expression.
+        type: str
+        required: true
 attributes:
   check_mode:
     support: full
@@ -78,12 +95,17 @@ units:
   description: Per unit, C(loaded), C(active) and C(enabled) as systemd reports them.
   returned: always
   type: dict
+lines:
+  description: Per entry of O(lines), the matching lines (empty when the file is missing).
+  returned: always
+  type: list
+  elements: list
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.pgrepl.streaming.plugins.module_utils.host_state import (  # noqa: E402
-    describe_path, parse_dpkg, parse_units, user_entry)
+    describe_path, matching_lines, parse_dpkg, parse_units, user_entry)
 
 
 def read_packages(module, names):
@@ -118,6 +140,9 @@ def main():
             "packages": {"type": "list", "elements": "str", "default": []},
             "users": {"type": "list", "elements": "str", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
+            "lines": {"type": "list", "elements": "dict", "default": [], "options": {
+                "path": {"type": "path", "required": True},
+                "regexp": {"type": "str", "required": True}}},
         },
         supports_check_mode=True,
     )
@@ -128,6 +153,7 @@ def main():
         packages=read_packages(module, params["packages"]),
         users={name: user_entry(name) for name in params["users"]},
         units=read_units(module, params["units"]),
+        lines=[matching_lines(entry["path"], entry["regexp"]) for entry in params["lines"]],
     )
 
 
