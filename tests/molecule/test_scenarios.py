@@ -11,6 +11,7 @@ plus testinfra and destroy) are printed and saved beside it.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -38,12 +39,40 @@ SCENARIOS = [
 ]
 
 
-def molecule_env(distro: str, scenario: str | None = None) -> dict[str, str]:
-    """The tools' environment; with ``scenario``, its ephemeral directory at a known place."""
+# The most remote module calls a host may make in the idempotent rerun (issue 10): counted by
+# tests/callback_plugins/remote_calls.py, which leaves out the controller's own actions.
+MAX_RERUN_CALLS = 25
+
+
+def molecule_env(distro: str, scenario: str | None = None,
+                 calls_file: Path | None = None) -> dict[str, str]:
+    """The tools' environment; with ``scenario``, its ephemeral directory at a known place;
+    with ``calls_file``, every playbook run appends its remote calls per host there."""
     extra = {"MOLECULE_DISTRO": distro, "NO_COLOR": "1", "PY_COLORS": "0"}
     if scenario:
         extra["MOLECULE_EPHEMERAL_DIRECTORY"] = str(ephemeral_directory(scenario))
+    if calls_file:
+        calls_file.unlink(missing_ok=True)
+        extra.update(ANSIBLE_CALLBACK_PLUGINS=str(REPO / "tests" / "callback_plugins"),
+                     ANSIBLE_CALLBACKS_ENABLED="remote_calls",
+                     PGREPL_REMOTE_CALLS_FILE=str(calls_file))
     return tool_env(**extra)
+
+
+def rerun_calls(calls_file: Path) -> dict[str, int]:
+    """Remote calls per host of the idempotence phase: the second run of converge.yml."""
+    runs = [json.loads(line) for line in calls_file.read_text().splitlines() if line.strip()]
+    converges = [run for run in runs if run["playbook"] == "converge.yml"]
+    assert len(converges) >= 2, "no idempotence run recorded in %s" % calls_file
+    return converges[1]["calls"]
+
+
+def assert_few_rerun_calls(calls_file: Path) -> None:
+    calls = rerun_calls(calls_file)
+    print("remote calls per host in the idempotent rerun: %s" % calls)
+    over = {host: count for host, count in calls.items() if count > MAX_RERUN_CALLS}
+    assert calls and not over, "more than %d remote calls on a rerun: %s (task names in %s)" % (
+        MAX_RERUN_CALLS, over, calls_file)
 
 
 def ephemeral_directory(scenario: str) -> Path:
@@ -128,10 +157,11 @@ def changed_hosts(output: str, phase: str) -> dict[str, int]:
 
 @pytest.mark.parametrize(("scenario", "distro"), SCENARIOS)
 def test_molecule_scenario(scenario: str, distro: str) -> None:
-    env = molecule_env(distro, scenario)
-    require_podman(env)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
     name = "molecule-%s-%s" % (scenario, distro)
+    calls_file = OUTPUT / (name + ".calls.jsonl")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    env = molecule_env(distro, scenario, calls_file)
+    require_podman(env)
     log = OUTPUT / (name + ".log")
     testinfra_log = OUTPUT / (name + ".testinfra.log")
     molecule = str(BIN / "molecule")
@@ -160,6 +190,7 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
     assert rc == 0, "molecule test failed (rc=%d), see %s\n%s" % (rc, log, output[-6000:])
     changed = changed_hosts(output, "idempotence")
     assert not changed, "second converge changed something: %s (see %s)" % (changed, log)
+    assert_few_rerun_calls(calls_file)
     # Check mode on the converged cluster must predict exactly that nothing changes.
     predicted = changed_hosts(output, "check")
     assert not predicted, "check mode predicts changes on a converged cluster: %s (see %s)" % (

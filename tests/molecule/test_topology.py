@@ -26,7 +26,15 @@ from tests import release
 from tests.system import faultlab as lab
 
 from .hostenv import BIN, REPO, require_podman
-from .test_scenarios import OUTPUT, changed_hosts, durations, leak_forms, molecule_env, run_timed
+from .test_scenarios import (
+    OUTPUT,
+    assert_few_rerun_calls,
+    changed_hosts,
+    durations,
+    leak_forms,
+    molecule_env,
+    run_timed,
+)
 
 pytestmark = pytest.mark.molecule
 
@@ -54,6 +62,9 @@ def slot(host: str) -> str:
     return host.replace("-", "_")
 
 
+CALLS = OUTPUT / "molecule-topology-trixie.calls.jsonl"
+
+
 def write_inventory(primary: str = PG1) -> Path:
     """The scenario's inventory (same variables as molecule.yml) for the playbooks."""
     standbys = [host for host in (PG1, *STANDBYS) if host != primary]
@@ -65,9 +76,9 @@ def write_inventory(primary: str = PG1) -> Path:
 
 @pytest.fixture(scope="module")
 def topology() -> Iterator[Converged]:
-    env = molecule_env("trixie")
-    require_podman(env)
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    env = molecule_env("trixie", calls_file=CALLS)
+    require_podman(env)
     log = OUTPUT / "molecule-topology-trixie.log"
     try:
         rc, output, phases = run_timed([str(BIN / "molecule"), "test", "-s", SCENARIO], env, log)
@@ -115,6 +126,7 @@ def test_converge_idempotence_check_verify(topology: Converged) -> None:
         topology.rc, topology.log, topology.output[-6000:])
     assert not changed_hosts(topology.output, "idempotence"), topology.log
     assert not changed_hosts(topology.output, "check"), topology.log
+    assert_few_rerun_calls(CALLS)
     for form in leak_forms(PASSWORD):
         leaked = form in topology.output  # not in the assert: pytest would print the password
         assert not leaked, "the replication password appears in %s" % topology.log
