@@ -61,8 +61,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: It only reads, so check mode reads the same.
   diff_mode:
     support: none
+    description: It changes nothing, so there is no diff.
 author:
   - pgrepl.streaming maintainers (!UNKNOWN)
 """
